@@ -1,0 +1,81 @@
+import { RegistryError } from "../registry/errors.js";
+import { assertName } from "../registry/references.js";
+import type { RegistryService } from "../registry/registry-service.js";
+import { API_VERSION_HEADER, errorResponse } from "./error-response.js";
+import { getBlob, headBlob } from "./handlers/blobs.js";
+import { listRepositories, listTags } from "./handlers/listings.js";
+import { getManifest, headManifest, putManifest } from "./handlers/manifests.js";
+import { uploadHandlers, type ChunkLimits } from "./handlers/uploads.js";
+import { matchRoute, type Handler, type Route } from "./route-table.js";
+
+/** The fetch-style entry every adapter (Node server, Azure Functions) calls. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+/** Observes each request once answered (logging, metrics); never sees bodies or secrets. */
+export type RequestObserver = (request: Request, response: Response, error: unknown) => void;
+
+const base: Handler = async () =>
+  new Response("{}", { status: 200, headers: { ...API_VERSION_HEADER, "Content-Type": "application/json" } });
+
+function routes(chunks: ChunkLimits): Route[] {
+  const uploads = uploadHandlers(chunks);
+  return [
+    { pattern: /^\/v2\/?$/, methods: { GET: base, HEAD: base } },
+    { pattern: /^\/v2\/_catalog$/, methods: { GET: listRepositories } },
+    { pattern: /^\/v2\/(?<name>.+)\/tags\/list$/, methods: { GET: listTags } },
+    {
+      pattern: /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/,
+      methods: { GET: getManifest, HEAD: headManifest, PUT: putManifest },
+    },
+    { pattern: /^\/v2\/(?<name>.+)\/blobs\/uploads\/?$/, methods: { POST: uploads.start } },
+    {
+      pattern: /^\/v2\/(?<name>.+)\/blobs\/uploads\/(?<uuid>[^/]+)$/,
+      methods: { GET: uploads.status, PATCH: uploads.append, PUT: uploads.complete, DELETE: uploads.cancel },
+    },
+    { pattern: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/, methods: { GET: getBlob, HEAD: headBlob } },
+  ];
+}
+
+export interface RegistryAppOptions {
+  chunks: ChunkLimits;
+  observe?: RequestObserver;
+}
+
+/**
+ * The registry's HTTP protocol over a RegistryService. Validates the path (repository name
+ * first, so bad names never reach storage), dispatches by route table, and turns every
+ * failure into the spec's error JSON.
+ */
+export function createRegistryApp(registry: RegistryService, options: RegistryAppOptions): FetchHandler {
+  const table = routes(options.chunks);
+  return async (request) => {
+    let response: Response;
+    let failure: unknown;
+    try {
+      response = await dispatch(table, registry, request);
+    } catch (error) {
+      failure = error;
+      response = errorResponse(error, request.method);
+    }
+    options.observe?.(request, response, failure);
+    return response;
+  };
+}
+
+async function dispatch(table: Route[], registry: RegistryService, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const found = matchRoute(table, url.pathname);
+  if (!found) throw new RegistryError("NOT_FOUND", "no such endpoint", { path: url.pathname });
+  const handler = found.route.methods[request.method];
+  if (!handler) throw new RegistryError("METHOD_NOT_ALLOWED", `${request.method} not allowed here`);
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(found.params)) {
+    try {
+      params[key] = decodeURIComponent(value);
+    } catch {
+      throw new RegistryError(key === "name" ? "NAME_INVALID" : "DIGEST_INVALID", `malformed ${key}`);
+    }
+  }
+  if (params.name !== undefined) assertName(params.name);
+  return handler({ request, url, params, registry });
+}

@@ -1,0 +1,72 @@
+import { randomBytes } from "node:crypto";
+import type { BlobStore } from "../storage/ports.js";
+import type { Hasher } from "./hasher.js";
+
+export interface BlockWriterOptions {
+  /** Bytes per staged block. Memory use is about blockSize x (concurrency + 1). */
+  blockSize: number;
+  /** Blocks staged in parallel. */
+  concurrency: number;
+}
+
+/**
+ * Streams a request body into staged blocks of `blobName`, hashing as the bytes pass.
+ * Memory stays bounded whatever the body size: at most `concurrency` blocks are in flight and
+ * one is filling. Block ids carry a per-call nonce, so two writers racing on one upload never
+ * overwrite each other's blocks (the commit's etag guard then picks one winner).
+ */
+export async function writeBlocks(
+  blobs: BlobStore,
+  blobName: string,
+  body: AsyncIterable<Uint8Array>,
+  hasher: Hasher,
+  options: BlockWriterOptions,
+): Promise<{ blockIds: string[]; bytes: number }> {
+  const nonce = randomBytes(8).toString("hex");
+  const blockIds: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let block = Buffer.allocUnsafe(options.blockSize);
+  let filled = 0;
+  let bytes = 0;
+
+  const stage = async (data: Buffer) => {
+    // fixed width: Azure requires every block id of a blob to have the same length
+    const id = Buffer.from(`${nonce}${blockIds.length.toString().padStart(6, "0")}`).toString("base64");
+    blockIds.push(id);
+    const pending: Promise<void> = blobs.stageBlock(blobName, id, data).then(
+      () => void inFlight.delete(pending),
+      (error: unknown) => {
+        failure ??= error;
+        inFlight.delete(pending);
+      },
+    );
+    inFlight.add(pending);
+    while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+    if (failure) throw failure;
+  };
+
+  try {
+    for await (const chunk of body) {
+      hasher.update(chunk);
+      bytes += chunk.byteLength;
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        const n = Math.min(chunk.byteLength - offset, options.blockSize - filled);
+        block.set(chunk.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled === options.blockSize) {
+          await stage(block);
+          block = Buffer.allocUnsafe(options.blockSize);
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0) await stage(block.subarray(0, filled));
+  } finally {
+    await Promise.all(inFlight);
+  }
+  if (failure) throw failure;
+  return { blockIds, bytes };
+}

@@ -1,0 +1,27 @@
+import type { MetadataStore, Page } from "../storage/ports.js";
+import { RegistryError } from "./errors.js";
+
+/** Content discovery: repository and tag listings, in lexical order, paginated. */
+export class CatalogService {
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly maxPageSize: number,
+  ) {}
+
+  async tags(repository: string, last: string | undefined, n: number | undefined): Promise<Page<string>> {
+    const page = await this.metadata.listTags(repository, last, this.limit(n));
+    // an empty page: tell an unknown repository apart from one without (more) tags
+    if (page.items.length === 0 && !(await this.metadata.hasRepository(repository))) {
+      throw new RegistryError("NAME_UNKNOWN", "repository name not known to registry", { repository });
+    }
+    return page;
+  }
+
+  async repositories(last: string | undefined, n: number | undefined): Promise<Page<string>> {
+    return this.metadata.listRepositories(last, this.limit(n));
+  }
+
+  private limit(n: number | undefined): number {
+    return Math.min(n ?? this.maxPageSize, this.maxPageSize);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Domain errors. Every failure the registry reports to a client is a RegistryError carrying one
+ * of the OCI Distribution (and Docker Registry v2) error codes; the HTTP layer maps the code to
+ * a status with one table (shared/http/error-response.ts).
+ */
+export type ErrorCode =
+  | "BLOB_UNKNOWN"
+  | "BLOB_UPLOAD_INVALID"
+  | "BLOB_UPLOAD_UNKNOWN"
+  | "DIGEST_INVALID"
+  | "MANIFEST_BLOB_UNKNOWN"
+  | "MANIFEST_INVALID"
+  | "MANIFEST_UNKNOWN"
+  | "NAME_INVALID"
+  | "NAME_UNKNOWN"
+  | "SIZE_INVALID"
+  | "TAG_INVALID"
+  | "UNAUTHORIZED"
+  | "DENIED"
+  | "UNSUPPORTED"
+  | "TOOMANYREQUESTS"
+  | "RANGE_INVALID"
+  | "PAGINATION_NUMBER_INVALID"
+  | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "UNKNOWN";
+
+export class RegistryError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly detail?: unknown,
+  ) {
+    super(message);
+    this.name = "RegistryError";
+  }
+}
+
+/**
+ * A chunk that does not continue an upload where it stands. Carries the upload's current state
+ * so the client can be told (416 with Range and Location) where to resume.
+ */
+export class UploadRangeError extends RegistryError {
+  constructor(
+    readonly repository: string,
+    readonly uploadId: string,
+    readonly offset: number,
+  ) {
+    super("BLOB_UPLOAD_INVALID", "chunk does not start at the current upload offset", { offset });
+  }
+}

@@ -1,0 +1,119 @@
+import type { BlobStore, ManifestRecord, MetadataStore } from "../storage/ports.js";
+import { manifestBlobName } from "./blob-names.js";
+import { RegistryError } from "./errors.js";
+import { digestOf } from "./hasher.js";
+import { parseManifest, type Descriptor } from "./manifest-parser.js";
+import { isDigest, parseDigest } from "./references.js";
+
+/** Manifests up to this size are kept inline in their metadata row (one read serves a GET). */
+const INLINE_LIMIT = 60_000;
+
+export interface StoredManifest {
+  record: ManifestRecord;
+  content: Uint8Array;
+}
+
+export interface PutManifestResult {
+  digest: string;
+  subject?: string;
+}
+
+export class ManifestService {
+  /** Registries whose catalog row this instance has already written. */
+  private readonly knownRepositories = new Set<string>();
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly metadata: MetadataStore,
+    private readonly maxManifestBytes: number,
+  ) {}
+
+  get maxBytes(): number {
+    return this.maxManifestBytes;
+  }
+
+  /**
+   * PUT: validate, check that everything it references is in the repository, store it by
+   * digest and point the tag at it (manifest and tag commit together).
+   */
+  async put(repository: string, reference: string, bytes: Uint8Array, contentType: string | undefined): Promise<PutManifestResult> {
+    if (bytes.byteLength > this.maxManifestBytes) {
+      throw new RegistryError("SIZE_INVALID", `manifest exceeds ${this.maxManifestBytes} bytes`);
+    }
+    const parsed = parseManifest(bytes, contentType);
+    let digest = digestOf(bytes);
+    if (isDigest(reference)) {
+      const { algorithm } = parseDigest(reference);
+      if (algorithm !== "sha256") digest = digestOf(bytes, algorithm);
+      if (digest !== reference) throw new RegistryError("DIGEST_INVALID", "manifest digest does not match content", { reference, digest });
+    }
+    await this.checkReferences(repository, parsed.blobs, parsed.manifests);
+
+    const record: ManifestRecord = {
+      digest,
+      mediaType: parsed.mediaType,
+      size: bytes.byteLength,
+      createdAt: new Date().toISOString(),
+    };
+    if (parsed.subject) record.subject = parsed.subject.digest;
+    if (parsed.artifactType) record.artifactType = parsed.artifactType;
+    if (bytes.byteLength <= INLINE_LIMIT) {
+      record.content = bytes;
+    } else {
+      record.blobName = manifestBlobName(digest);
+      await this.blobs.put(record.blobName, bytes);
+    }
+    await this.metadata.putManifest(repository, record, isDigest(reference) ? undefined : reference);
+    await this.rememberRepository(repository);
+    return parsed.subject ? { digest, subject: parsed.subject.digest } : { digest };
+  }
+
+  /** The manifest a tag or digest names in a repository. */
+  async get(repository: string, reference: string): Promise<StoredManifest> {
+    const record = await this.find(repository, reference);
+    const content = record.content ?? (await this.blobs.readAll(record.blobName as string));
+    return { record, content };
+  }
+
+  /** HEAD: metadata only. By tag this is a single point read. */
+  async stat(repository: string, reference: string): Promise<{ digest: string; mediaType: string; size: number }> {
+    if (!isDigest(reference)) {
+      const tag = await this.metadata.getTag(repository, reference);
+      if (!tag) throw unknown(reference);
+      return tag;
+    }
+    return this.find(repository, reference);
+  }
+
+  private async find(repository: string, reference: string): Promise<ManifestRecord> {
+    let digest = reference;
+    if (!isDigest(reference)) {
+      const tag = await this.metadata.getTag(repository, reference);
+      if (!tag) throw unknown(reference);
+      digest = tag.digest;
+    }
+    const record = await this.metadata.getManifest(repository, digest);
+    if (!record) throw unknown(reference);
+    return record;
+  }
+
+  private async checkReferences(repository: string, blobs: Descriptor[], manifests: Descriptor[]): Promise<void> {
+    const missing = await Promise.all([
+      // foreign layers (with urls) live outside the registry by design
+      ...blobs.filter((d) => !d.urls).map(async (d) => ((await this.metadata.getLinkedBlob(repository, d.digest)) ? undefined : d)),
+      ...manifests.map(async (d) => ((await this.metadata.getManifest(repository, d.digest)) ? undefined : d)),
+    ]);
+    const first = missing.find((d) => d !== undefined);
+    if (first) throw new RegistryError("MANIFEST_BLOB_UNKNOWN", "manifest references content unknown to the repository", { digest: first.digest });
+  }
+
+  private async rememberRepository(repository: string): Promise<void> {
+    if (this.knownRepositories.has(repository)) return;
+    await this.metadata.addRepository(repository);
+    this.knownRepositories.add(repository);
+  }
+}
+
+function unknown(reference: string): RegistryError {
+  return new RegistryError("MANIFEST_UNKNOWN", "manifest unknown", { reference });
+}

@@ -1,0 +1,185 @@
+import { randomBytes } from "node:crypto";
+import { ConcurrentUpdateError, type BlobRecord, type BlobStore, type MetadataStore, type UploadSession } from "../storage/ports.js";
+import { uploadBlobName } from "./blob-names.js";
+import { writeBlocks, type BlockWriterOptions } from "./block-writer.js";
+import { RegistryError, UploadRangeError } from "./errors.js";
+import { digestStream, fastHasher, resumableHasher, type Hasher } from "./hasher.js";
+import { parseDigest } from "./references.js";
+
+export type Body = AsyncIterable<Uint8Array> | null;
+
+/** The start of the byte range a chunk claims to carry (from Content-Range), if it says. */
+export interface ChunkRange {
+  start: number;
+  end: number;
+}
+
+export type StartResult =
+  | { kind: "session"; id: string }
+  | { kind: "blob"; digest: string; mounted: boolean };
+
+/**
+ * Blob uploads: every pattern the clients use (monolithic POST, POST then PUT with the body,
+ * one streamed PATCH, chunked PATCHes), continued on any instance from the session row.
+ */
+export class UploadService {
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly metadata: MetadataStore,
+    private readonly writer: BlockWriterOptions,
+  ) {}
+
+  /** POST: mount from another repository, upload a whole blob (`digest`), or open a session. */
+  async start(repository: string, body: Body, options: { digest?: string; mountFrom?: { repository: string; digest: string } }): Promise<StartResult> {
+    if (options.mountFrom) {
+      const { repository: from, digest } = options.mountFrom;
+      const source = await this.metadata.getLinkedBlob(from, digest);
+      if (source) {
+        await this.metadata.linkBlob(repository, source);
+        return { kind: "blob", digest, mounted: true };
+      }
+      // not mountable (unknown, or not in that repository): fall back to a normal upload
+    }
+    const id = randomBytes(16).toString("hex");
+    if (options.digest !== undefined) {
+      const record = await this.writeWhole(id, body, options.digest);
+      await this.metadata.linkBlob(repository, record);
+      return { kind: "blob", digest: record.digest, mounted: false };
+    }
+    await this.metadata.createUpload({ repository, id, offset: 0, blobEtag: null, startedAt: new Date().toISOString() });
+    return { kind: "session", id };
+  }
+
+  /** GET on an upload: how many bytes it holds. */
+  async status(repository: string, id: string): Promise<number> {
+    return (await this.load(repository, id)).session.offset;
+  }
+
+  /** PATCH: append a chunk (or the whole stream). Returns the new offset. */
+  async append(repository: string, id: string, body: Body, range?: ChunkRange): Promise<number> {
+    const { session, etag } = await this.load(repository, id);
+    if (range && range.start !== session.offset) throw new UploadRangeError(repository, id, session.offset);
+    // a declared chunk will likely be followed by more: keep a resumable hash
+    const next = await this.appendBody(session, etag, body, range !== undefined);
+    return next.offset;
+  }
+
+  /** PUT ?digest=: append the final chunk if any, verify the digest, and publish the blob. */
+  async complete(repository: string, id: string, digest: string, body: Body): Promise<BlobRecord> {
+    const { algorithm } = parseDigest(digest);
+    const loaded = await this.load(repository, id);
+    const session = await this.appendBody(loaded.session, loaded.etag, body, false);
+    const blobName = uploadBlobName(id);
+    if (session.blobEtag === null) await this.blobs.commitBlocks(blobName, [], null); // empty blob
+    const actual = algorithm === "sha256" && session.digestSoFar ? session.digestSoFar : await this.rehash(session, fastHasher(algorithm));
+    if (actual !== digest) {
+      await this.discard(repository, id);
+      throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
+    }
+    const record = await this.publish({ digest, blobName, size: session.offset });
+    try {
+      await this.metadata.completeUpload(repository, id, record);
+    } catch (error) {
+      if (error instanceof ConcurrentUpdateError) throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
+      throw error;
+    }
+    return record;
+  }
+
+  /** DELETE on an upload: forget it and its bytes. */
+  async cancel(repository: string, id: string): Promise<void> {
+    await this.load(repository, id);
+    await this.discard(repository, id);
+  }
+
+  private async load(repository: string, id: string) {
+    const found = await this.metadata.getUpload(repository, id);
+    if (!found) throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });
+    return found;
+  }
+
+  /**
+   * Streams `body` onto the upload's blob and records the new offset. The session's
+   * `digestSoFar` (fast hash, finished) or `hashState` (resumable) always describes exactly
+   * the bytes committed so far.
+   */
+  private async appendBody(session: UploadSession, etag: string, body: Body, resumable: boolean): Promise<UploadSession> {
+    if (!body) return this.finishHash(session);
+    const hasher = await this.continueHash(session, resumable);
+    const blobName = uploadBlobName(session.id);
+    const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body, hasher, this.writer);
+    if (bytes === 0) return this.finishHash(session);
+    const previous = session.offset > 0 ? await this.blobs.committedBlocks(blobName) : [];
+    let blobEtag: string;
+    try {
+      blobEtag = await this.blobs.commitBlocks(blobName, [...previous, ...blockIds], session.blobEtag);
+    } catch (error) {
+      // another request appended first: this chunk no longer starts at the offset
+      if (error instanceof ConcurrentUpdateError) throw new UploadRangeError(session.repository, session.id, session.offset);
+      throw error;
+    }
+    const next: UploadSession = { ...session, offset: session.offset + bytes, blobEtag };
+    delete next.hashState;
+    delete next.digestSoFar;
+    const state = hasher.save();
+    if (state !== undefined) next.hashState = state;
+    else next.digestSoFar = hasher.digest();
+    try {
+      await this.metadata.updateUpload(next, etag);
+    } catch (error) {
+      if (error instanceof ConcurrentUpdateError) throw new UploadRangeError(session.repository, session.id, session.offset);
+      throw error;
+    }
+    return this.finishHash(next);
+  }
+
+  private async continueHash(session: UploadSession, resumable: boolean): Promise<Hasher> {
+    if (session.offset === 0) return resumable ? resumableHasher() : fastHasher();
+    if (session.hashState) return resumableHasher(session.hashState);
+    // The earlier bytes were hashed fast (one streamed PATCH) and a client sent more after all:
+    // rebuild a resumable state from the stored bytes, once. Rare, and correct.
+    const hasher = await resumableHasher();
+    for await (const chunk of await this.blobs.read(uploadBlobName(session.id), 0, session.offset)) hasher.update(chunk);
+    return hasher;
+  }
+
+  /** Makes `digestSoFar` available when the saved state allows it cheaply. */
+  private async finishHash(session: UploadSession): Promise<UploadSession> {
+    if (session.digestSoFar || !session.hashState) return session;
+    const hasher = await resumableHasher(session.hashState);
+    return { ...session, digestSoFar: hasher.digest() };
+  }
+
+  /** Digest of the stored bytes with another algorithm, or of an empty upload. */
+  private async rehash(session: UploadSession, hasher: Hasher): Promise<string> {
+    if (session.offset === 0) return hasher.digest();
+    return digestStream(await this.blobs.read(uploadBlobName(session.id)), hasher);
+  }
+
+  /** Monolithic upload: the whole blob in one request, verified before anything is indexed. */
+  private async writeWhole(id: string, body: Body, digest: string): Promise<BlobRecord> {
+    const hasher = fastHasher(parseDigest(digest).algorithm);
+    const blobName = uploadBlobName(id);
+    const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, this.writer);
+    const actual = hasher.digest();
+    if (actual !== digest) {
+      throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
+    }
+    await this.blobs.commitBlocks(blobName, blockIds, null);
+    return this.publish({ digest, blobName, size: bytes });
+  }
+
+  /** Indexes a verified blob. If the registry already had it, keep the existing copy. */
+  private async publish(record: BlobRecord): Promise<BlobRecord> {
+    const standing = await this.metadata.insertBlob(record);
+    if (standing.blobName !== record.blobName) await this.blobs.delete(record.blobName);
+    return standing;
+  }
+
+  private async discard(repository: string, id: string): Promise<void> {
+    await this.metadata.deleteUpload(repository, id);
+    await this.blobs.delete(uploadBlobName(id));
+  }
+}
+
+async function* emptyBody(): AsyncIterable<Uint8Array> {}

@@ -1,0 +1,226 @@
+import { RestError, TableTransaction, type TableClient, type TableEntityResult } from "@azure/data-tables";
+import {
+  ConcurrentUpdateError,
+  type BlobRecord,
+  type ManifestRecord,
+  type MetadataStore,
+  type Page,
+  type TagRecord,
+  type UploadSession,
+} from "../ports.js";
+import { decodeKey, encodeKey, odata, prefixEnd } from "./table-keys.js";
+
+/** The three tables the metadata lives in. */
+export interface MetadataTables {
+  /** One partition per repository: rows `blob:<digest>`, `manifest:<digest>`, `tag:<tag>`, `upload:<id>`. */
+  repositories: TableClient;
+  /** The registry-wide blob index: PartitionKey = digest. */
+  blobs: TableClient;
+  /** One row per repository (PartitionKey ""), for `_catalog`. */
+  catalog: TableClient;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * MetadataStore over Azure Table Storage. Keeping everything about a repository in one
+ * partition lets a manifest and its tag, or a finished upload's link and the removal of its
+ * session, commit in one entity-group transaction.
+ */
+export class AzureMetadataStore implements MetadataStore {
+  constructor(private readonly tables: MetadataTables) {}
+
+  async getBlob(digest: string): Promise<BlobRecord | undefined> {
+    const row = await getRow(this.tables.blobs, digest, "");
+    return row && toBlobRecord(digest, row);
+  }
+
+  async insertBlob(record: BlobRecord): Promise<BlobRecord> {
+    try {
+      await this.tables.blobs.createEntity({
+        partitionKey: record.digest,
+        rowKey: "",
+        blobName: record.blobName,
+        size: BigInt(record.size),
+        createdAt: new Date().toISOString(),
+      });
+      return record;
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+      const existing = await this.getBlob(record.digest);
+      if (!existing) throw error;
+      return existing;
+    }
+  }
+
+  async getLinkedBlob(repository: string, digest: string): Promise<BlobRecord | undefined> {
+    const row = await getRow(this.tables.repositories, encodeKey(repository), `blob:${digest}`);
+    return row && toBlobRecord(digest, row);
+  }
+
+  async linkBlob(repository: string, record: BlobRecord): Promise<void> {
+    await this.tables.repositories.upsertEntity(linkEntity(repository, record), "Replace");
+  }
+
+  async createUpload(session: UploadSession): Promise<void> {
+    await this.tables.repositories.createEntity(uploadEntity(session));
+  }
+
+  async getUpload(repository: string, id: string) {
+    const row = await getRow(this.tables.repositories, encodeKey(repository), `upload:${id}`);
+    if (!row) return undefined;
+    const session: UploadSession = {
+      repository,
+      id,
+      offset: Number(row.offset),
+      blobEtag: (row.blobEtag as string | undefined) || null,
+      startedAt: row.startedAt as string,
+    };
+    if (row.hashState) session.hashState = row.hashState as string;
+    if (row.digestSoFar) session.digestSoFar = row.digestSoFar as string;
+    return { session, etag: row.etag as string };
+  }
+
+  async updateUpload(session: UploadSession, etag: string): Promise<void> {
+    try {
+      await this.tables.repositories.updateEntity(uploadEntity(session), "Replace", { etag });
+    } catch (error) {
+      if (isStatus(error, 412) || isStatus(error, 404)) throw new ConcurrentUpdateError(`upload ${session.id}`);
+      throw error;
+    }
+  }
+
+  async deleteUpload(repository: string, id: string): Promise<void> {
+    try {
+      await this.tables.repositories.deleteEntity(encodeKey(repository), `upload:${id}`);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+
+  async completeUpload(repository: string, id: string, record: BlobRecord): Promise<void> {
+    const tx = new TableTransaction();
+    tx.upsertEntity(linkEntity(repository, record), "Replace");
+    tx.deleteEntity(encodeKey(repository), `upload:${id}`);
+    try {
+      await this.tables.repositories.submitTransaction(tx.actions);
+    } catch (error) {
+      // the session vanished under us (a concurrent completion or cancel): nothing to finish
+      if (isStatus(error, 404)) throw new ConcurrentUpdateError(`upload ${id}`);
+      throw error;
+    }
+  }
+
+  async getManifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {
+    const row = await getRow(this.tables.repositories, encodeKey(repository), `manifest:${digest}`);
+    if (!row) return undefined;
+    const record: ManifestRecord = {
+      digest,
+      mediaType: row.mediaType as string,
+      size: Number(row.size),
+      createdAt: row.createdAt as string,
+    };
+    if (row.content instanceof Uint8Array) record.content = row.content;
+    for (const key of ["blobName", "subject", "artifactType"] as const) {
+      if (typeof row[key] === "string" && row[key]) record[key] = row[key] as string;
+    }
+    return record;
+  }
+
+  async putManifest(repository: string, manifest: ManifestRecord, tag?: string): Promise<void> {
+    const partitionKey = encodeKey(repository);
+    const tx = new TableTransaction();
+    const row = { partitionKey, rowKey: `manifest:${manifest.digest}`, ...defined(manifest), size: BigInt(manifest.size) };
+    tx.upsertEntity(row, "Replace");
+    if (tag !== undefined) {
+      const { digest, mediaType, size } = manifest;
+      tx.upsertEntity({ partitionKey, rowKey: `tag:${tag}`, digest, mediaType, size: BigInt(size) }, "Replace");
+    }
+    await this.tables.repositories.submitTransaction(tx.actions);
+  }
+
+  async getTag(repository: string, tag: string): Promise<TagRecord | undefined> {
+    const row = await getRow(this.tables.repositories, encodeKey(repository), `tag:${tag}`);
+    if (!row) return undefined;
+    return { tag, digest: row.digest as string, mediaType: row.mediaType as string, size: Number(row.size) };
+  }
+
+  async listTags(repository: string, after: string | undefined, limit: number): Promise<Page<string>> {
+    const page = await listRowKeys(this.tables.repositories, encodeKey(repository), "tag:", after, limit);
+    return { items: page.items.map((key) => key.slice("tag:".length)), more: page.more };
+  }
+
+  async addRepository(repository: string): Promise<void> {
+    await this.tables.catalog.upsertEntity({ partitionKey: "", rowKey: encodeKey(repository) }, "Merge");
+  }
+
+  async hasRepository(repository: string): Promise<boolean> {
+    return (await getRow(this.tables.catalog, "", encodeKey(repository))) !== undefined;
+  }
+
+  async listRepositories(after: string | undefined, limit: number): Promise<Page<string>> {
+    const page = await listRowKeys(this.tables.catalog, "", "", after && encodeKey(after), limit);
+    return { items: page.items.map(decodeKey), more: page.more };
+  }
+}
+
+async function getRow(table: TableClient, partitionKey: string, rowKey: string): Promise<TableEntityResult<Row> | undefined> {
+  try {
+    return await table.getEntity<Row>(partitionKey, rowKey);
+  } catch (error) {
+    if (isStatus(error, 404)) return undefined;
+    throw error;
+  }
+}
+
+/** RowKeys of one partition that start with `prefix` and sort after `after`, in order. */
+async function listRowKeys(
+  table: TableClient,
+  partitionKey: string,
+  prefix: string,
+  after: string | undefined,
+  limit: number,
+): Promise<Page<string>> {
+  const filters = [`PartitionKey eq ${odata(partitionKey)}`];
+  filters.push(after !== undefined ? `RowKey gt ${odata(prefix + after)}` : `RowKey ge ${odata(prefix)}`);
+  if (prefix) filters.push(`RowKey lt ${odata(prefixEnd(prefix))}`);
+  const items: string[] = [];
+  const pages = table
+    .listEntities<Row>({ queryOptions: { filter: filters.join(" and "), select: ["RowKey"] } })
+    .byPage({ maxPageSize: Math.min(limit + 1, 1000) });
+  for await (const page of pages) {
+    for (const row of page) {
+      if (items.length === limit) return { items, more: true };
+      items.push(row.rowKey as string);
+    }
+  }
+  return { items, more: false };
+}
+
+function toBlobRecord(digest: string, row: Row): BlobRecord {
+  return { digest, blobName: row.blobName as string, size: Number(row.size) };
+}
+
+// Sizes and offsets are written as Edm.Int64 (BigInt in the SDK): layers can exceed Int32.
+function linkEntity(repository: string, record: BlobRecord) {
+  return {
+    partitionKey: encodeKey(repository),
+    rowKey: `blob:${record.digest}`,
+    blobName: record.blobName,
+    size: BigInt(record.size),
+  };
+}
+
+function uploadEntity(session: UploadSession) {
+  const { repository, id, ...rest } = session;
+  return { partitionKey: encodeKey(repository), rowKey: `upload:${id}`, ...defined(rest), offset: BigInt(rest.offset), blobEtag: rest.blobEtag ?? "" };
+}
+
+/** Tables reject undefined property values: drop them. */
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function isStatus(error: unknown, status: number): boolean {
+  return error instanceof RestError && error.statusCode === status;
+}
