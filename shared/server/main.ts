@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import { ConfigError, loadConfig } from "../config.js";
 import { createRegistry } from "../create-registry.js";
 import { startAzurite, type AzuriteInstance } from "./azurite.js";
-import { accessLogger } from "./access-log.js";
+import { accessLogger } from "../adapters/access-log.js";
 import { createNodeServer } from "./node-server.js";
 
 /**

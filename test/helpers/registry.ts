@@ -1,0 +1,32 @@
+import { randomBytes } from "node:crypto";
+import { loadConfig, type Config } from "../../shared/config.js";
+import { createRegistry } from "../../shared/create-registry.js";
+import type { FetchHandler } from "../../shared/http/registry-app.js";
+
+/** A config whose container and tables no other test uses, so tests never see each other's data. */
+export function isolatedConfig(connectionString: string, env: Record<string, string> = {}): Config {
+  const id = randomBytes(4).toString("hex");
+  return loadConfig({
+    STOWAGE_STORAGE_CONNECTION_STRING: connectionString,
+    STOWAGE_CONTAINER: `test-${id}`,
+    STOWAGE_TABLE_PREFIX: `t${id}`,
+    ...env,
+  });
+}
+
+export interface TestRegistry {
+  handle: FetchHandler;
+  config: Config;
+  /** Calls the fetch-style entry with a path relative to the registry root. */
+  fetch(path: string, init?: RequestInit & { duplex?: "half" }): Promise<Response>;
+}
+
+export async function createTestRegistry(connectionString: string, env: Record<string, string> = {}): Promise<TestRegistry> {
+  const config = isolatedConfig(connectionString, env);
+  const handle = await createRegistry(config);
+  return {
+    handle,
+    config,
+    fetch: (path, init) => handle(new Request(`http://registry.test${path}`, init)),
+  };
+}
