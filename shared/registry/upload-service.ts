@@ -4,6 +4,7 @@ import { uploadBlobName } from "./blob-names.js";
 import { writeBlocks, type BlockWriterOptions } from "./block-writer.js";
 import { RegistryError, UploadRangeError } from "./errors.js";
 import { digestStream, fastHasher, resumableHasher, type Hasher } from "./hasher.js";
+import { nonEmptyBody } from "./non-empty-body.js";
 import { parseDigest } from "./references.js";
 
 export type Body = AsyncIterable<Uint8Array> | null;
@@ -103,12 +104,13 @@ export class UploadService {
    * `digestSoFar` (fast hash, finished) or `hashState` (resumable) always describes exactly
    * the bytes committed so far.
    */
-  private async appendBody(session: UploadSession, etag: string, body: Body, resumable: boolean): Promise<UploadSession> {
+  private async appendBody(session: UploadSession, etag: string, rawBody: Body, resumable: boolean): Promise<UploadSession> {
+    // known-empty before any hashing: continuing a hash may mean re-reading stored bytes
+    const body = await nonEmptyBody(rawBody);
     if (!body) return this.finishHash(session);
     const hasher = await this.continueHash(session, resumable);
     const blobName = uploadBlobName(session.id);
     const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body, hasher, this.writer);
-    if (bytes === 0) return this.finishHash(session);
     const previous = session.offset > 0 ? await this.blobs.committedBlocks(blobName) : [];
     let blobEtag: string;
     try {
