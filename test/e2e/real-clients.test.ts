@@ -1,0 +1,347 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test, type TestContext } from "node:test";
+import { startAzurite, type AzuriteInstance } from "../../shared/server/azurite.js";
+import { OCI_MANIFEST, sha256, writeOciArchive, writeOciLayout, type OciImage } from "./oci-image.js";
+import { run, searchPath, startDaemon, waitForDaemon, which, type Daemon } from "./processes.js";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
+
+/**
+ * End to end: the Node server process over Azurite, driven by the real clients installed on
+ * the machine (skopeo, podman, Docker, containerd). Every daemon is private: its own root,
+ * state, socket and config in a temp directory, stopped by PID when the test ends.
+ *
+ * A missing client binary skips its test, except under CI (CI=true), where it fails:
+ * .ci/run installs all of them, so a missing one there is a broken CI image.
+ */
+const CI = process.env.CI !== undefined && process.env.CI !== "" && !/^(false|0|no)$/i.test(process.env.CI);
+
+const COMMAND_MS = 180_000;
+const DAEMON_START_MS = 90_000;
+const TEST_MS = 10 * 60_000;
+
+/** Returns false (and marks the test skipped) when a binary is missing outside CI; fails under CI. */
+function requireBinaries(t: TestContext, ...binaries: string[]): boolean {
+  const missing = binaries.filter((binary) => !which(binary));
+  if (missing.length === 0) return true;
+  const message = `missing binary: ${missing.join(", ")} (install: apt-get install -y --no-install-recommends skopeo podman docker.io containerd)`;
+  if (CI) assert.fail(`${message}; CI is set, so every real client must be installed`);
+  t.skip(message);
+  return false;
+}
+
+describe("real clients against the Node server process", { timeout: 4 * TEST_MS }, () => {
+  let azurite: AzuriteInstance | undefined;
+  let server: ServerProcess | undefined;
+  let work = "";
+  let env: Record<string, string> = {};
+  /** Every daemon started, so `after` can stop any that a timed-out test left running. */
+  const daemons: Daemon[] = [];
+
+  before(async () => {
+    // short: Docker and containerd put unix sockets under it (108-byte limit)
+    work = await mkdtemp(join(tmpdir(), "stw-e2e-"));
+    azurite = await startAzurite();
+    server = await startServerProcess({ connectionString: azurite.connectionString });
+
+    // Private configuration for skopeo and podman: no system registries or policy surprises, and
+    // a private blob-info cache so earlier runs cannot turn uploads into cross-repository mounts.
+    const home = join(work, "home");
+    await mkdir(join(home, ".config", "containers"), { recursive: true });
+    const policy = JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] });
+    await writeFile(join(work, "policy.json"), policy);
+    await writeFile(join(home, ".config", "containers", "policy.json"), policy);
+    await writeFile(join(work, "registries.conf"), "unqualified-search-registries = []\n");
+    // podman refuses a REGISTRY_AUTH_FILE that does not exist
+    await writeFile(join(work, "auth.json"), JSON.stringify({ auths: {} }));
+    await writeFile(
+      join(work, "storage.conf"),
+      `[storage]\ndriver = "vfs"\nrunroot = "${join(work, "podman", "run")}"\ngraphroot = "${join(work, "podman", "root")}"\n`,
+    );
+    env = {
+      PATH: searchPath(),
+      HOME: home,
+      TMPDIR: join(work, "tmp"),
+      XDG_CONFIG_HOME: join(home, ".config"),
+      XDG_DATA_HOME: join(home, ".local", "share"),
+      CONTAINERS_STORAGE_CONF: join(work, "storage.conf"),
+      CONTAINERS_REGISTRIES_CONF: join(work, "registries.conf"),
+      REGISTRY_AUTH_FILE: join(work, "auth.json"),
+      DOCKER_CONFIG: join(work, "docker-config"),
+    };
+    await mkdir(env.TMPDIR as string, { recursive: true });
+  });
+
+  after(async () => {
+    // E2E_VERBOSE=1 shows every request the server saw (the access log)
+    if (process.env.E2E_VERBOSE && server) console.log(`--- server output ---\n${server.output()}`);
+    for (const daemon of daemons) await daemon.stop(10_000); // newest first: dockerd before its containerd
+    await server?.stop();
+    await azurite?.stop();
+    if (work) {
+      try {
+        await rm(work, { recursive: true, force: true, maxRetries: 3 });
+      } catch (error) {
+        console.error(`could not remove ${work}: ${(error as Error).message}`);
+      }
+    }
+  });
+
+  const registry = () => {
+    if (!server) throw new Error("server not started");
+    return server;
+  };
+
+  /** The digest the registry answers for a tag (HEAD, as clients resolve it). */
+  async function tagDigest(repository: string, tag: string): Promise<string | null> {
+    const response = await fetch(`${registry().url}/v2/${repository}/manifests/${tag}`, {
+      method: "HEAD",
+      headers: {
+        Accept: [
+          OCI_MANIFEST,
+          "application/vnd.oci.image.index.v1+json",
+          "application/vnd.docker.distribution.manifest.v2+json",
+          "application/vnd.docker.distribution.manifest.list.v2+json",
+        ].join(", "),
+      },
+    });
+    assert.equal(response.status, 200, `HEAD /v2/${repository}/manifests/${tag}`);
+    return response.headers.get("docker-content-digest");
+  }
+
+  /** Runs a test body; on failure, appends the end of the server's access log. */
+  async function withServerLog(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (error) {
+      if (error instanceof Error) error.message += `\n--- server output (tail) ---\n${registry().output().slice(-6000)}`;
+      throw error;
+    }
+  }
+
+  /**
+   * A fresh random image for one client, so its push really uploads every blob (nothing the
+   * registry already holds from another test), and the client's own environment: a private
+   * blob-info cache (XDG_CACHE_HOME) that no other client has filled with mount candidates.
+   */
+  async function clientSetup(name: string): Promise<{ image: OciImage; env: Record<string, string> }> {
+    const image = await writeOciLayout(join(work, `${name}-image`), { tag: "1", layerKiB: 256, layerCount: 2 });
+    return { image, env: { ...env, XDG_CACHE_HOME: join(work, `${name}-cache`) } };
+  }
+
+  const execWith = (clientEnv: Record<string, string>) => (command: string, args: string[], extraEnv: Record<string, string> = {}) =>
+    run(command, args, { env: { ...clientEnv, ...extraEnv }, timeoutMs: COMMAND_MS });
+
+  /** A private containerd: its own root, state, socket and config, no CRI plugin. */
+  async function startContainerd(name: string): Promise<{ daemon: Daemon; socket: string }> {
+    const dir = join(work, name);
+    await mkdir(dir, { recursive: true });
+    const socket = join(dir, "c.sock");
+    const config = join(dir, "config.toml");
+    await writeFile(
+      config,
+      [
+        "version = 2",
+        `root = "${join(dir, "root")}"`,
+        `state = "${join(dir, "state")}"`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        "[grpc]",
+        `  address = "${socket}"`,
+        "[ttrpc]",
+        `  address = "${socket}.ttrpc"`,
+        "[debug]",
+        '  address = ""',
+        "[metrics]",
+        '  address = ""',
+        "[plugins]",
+        '  [plugins."io.containerd.internal.v1.opt"]',
+        `    path = "${join(dir, "opt")}"`,
+        "",
+      ].join("\n"),
+    );
+    const daemon = startDaemon(`containerd (${name})`, "containerd", ["--config", config], { env, logFile: join(dir, "containerd.log") });
+    daemons.unshift(daemon);
+    try {
+      await waitForDaemon(daemon, () => run("ctr", ["--address", socket, "version"], { env, timeoutMs: 10_000 }), DAEMON_START_MS);
+    } catch (error) {
+      await daemon.stop(5_000);
+      throw error;
+    }
+    return { daemon, socket };
+  }
+
+  test("skopeo: copy an OCI layout in, copy it back out byte for byte", { timeout: TEST_MS }, async (t) => {
+    if (!requireBinaries(t, "skopeo")) return;
+    await withServerLog(async () => {
+      const { image, env: clientEnv } = await clientSetup("skopeo");
+      const exec = execWith(clientEnv);
+      const host = registry().host;
+      const policy = ["--policy", join(work, "policy.json")];
+      await exec("skopeo", ["copy", ...policy, "--dest-tls-verify=false", `oci:${image.dir}:${image.tag}`, `docker://${host}/e2e/skopeo:1`]);
+      assert.equal(await tagDigest("e2e/skopeo", "1"), image.manifestDigest, "the registry's digest for the pushed tag");
+
+      const out = join(work, "skopeo-pulled");
+      await exec("skopeo", ["copy", ...policy, "--src-tls-verify=false", `docker://${host}/e2e/skopeo:1`, `dir:${out}`]);
+      const manifest = await readFile(join(out, "manifest.json"));
+      assert.equal(sha256(manifest), image.manifestDigest, "pulled manifest digest");
+      assert.ok(manifest.equals(image.manifest), "pulled manifest bytes");
+      const wanted = [image.config, ...image.layers];
+      for (const descriptor of wanted) {
+        const file = join(out, descriptor.digest.slice("sha256:".length));
+        assert.ok(existsSync(file), `blob ${descriptor.digest} was not pulled`);
+        const bytes = await readFile(file);
+        assert.equal(sha256(bytes), descriptor.digest, `sha256 of pulled blob ${descriptor.digest}`);
+        assert.ok(bytes.equals(image.blobs.get(descriptor.digest) as Buffer), `bytes of pulled blob ${descriptor.digest}`);
+      }
+      const files = (await readdir(out)).filter((f) => f !== "version" && f !== "manifest.json").sort();
+      assert.deepEqual(files, wanted.map((d) => d.digest.slice("sha256:".length)).sort(), "exactly the image's blobs");
+
+      // registry to registry within the server: the blobs may be mounted across repositories
+      await exec("skopeo", [
+        "copy", ...policy, "--src-tls-verify=false", "--dest-tls-verify=false",
+        `docker://${host}/e2e/skopeo:1`, `docker://${host}/e2e/skopeo-copy:2`,
+      ]);
+      assert.equal(await tagDigest("e2e/skopeo-copy", "2"), image.manifestDigest);
+    });
+  });
+
+  test("podman: load, push, rmi, pull", { timeout: TEST_MS }, async (t) => {
+    if (!requireBinaries(t, "podman", "skopeo")) return;
+    await withServerLog(async () => {
+      const { image, env: clientEnv } = await clientSetup("podman");
+      const exec = execWith(clientEnv);
+      const ref = `${registry().host}/e2e/podman:1`;
+      const dir = join(work, "podman");
+      const podman = (args: string[]) =>
+        exec("podman", [
+          "--root", join(dir, "root"),
+          "--runroot", join(dir, "run"),
+          "--tmpdir", join(dir, "tmp"),
+          "--storage-driver", "vfs",
+          "--cgroup-manager", "cgroupfs",
+          "--events-backend", "file",
+          ...args,
+        ]);
+      const archive = join(work, "podman-image.tar");
+      await exec("skopeo", ["copy", "--policy", join(work, "policy.json"), `oci:${image.dir}:${image.tag}`, `docker-archive:${archive}:${ref}`]);
+      await podman(["load", "-q", "-i", archive]);
+      const digestFile = join(work, "podman-pushed.digest");
+      await podman(["push", "--tls-verify=false", "--digestfile", digestFile, ref]);
+      const pushed = (await readFile(digestFile, "utf8")).trim();
+      assert.match(pushed, /^sha256:[0-9a-f]{64}$/, "podman's digest file");
+      assert.equal(await tagDigest("e2e/podman", "1"), pushed, "the registry's digest for the pushed tag");
+
+      await podman(["rmi", "-f", ref]);
+      await assert.rejects(podman(["image", "exists", ref]), "the image is gone before the pull");
+      await podman(["pull", "-q", "--tls-verify=false", ref]);
+      const pulled = (await podman(["image", "inspect", "--format", "{{.Digest}}", ref])).stdout.trim();
+      assert.equal(pulled, pushed, "pulled manifest digest equals pushed");
+    });
+  });
+
+  test("docker: load, push, rmi, pull through a private dockerd", { timeout: TEST_MS }, async (t) => {
+    if (!requireBinaries(t, "dockerd", "docker", "containerd", "ctr", "skopeo")) return;
+    await withServerLog(async () => {
+      const { image, env: clientEnv } = await clientSetup("docker");
+      const exec = execWith(clientEnv);
+      const ref = `${registry().host}/e2e/docker:1`;
+      const dir = join(work, "docker");
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, "daemon.json"), "{}");
+      // dockerd would otherwise attach to a system containerd at /run/containerd if one runs
+      const containerd = await startContainerd("docker-containerd");
+      const socket = join(dir, "d.sock");
+      const dockerEnv = { DOCKER_HOST: `unix://${socket}` };
+      let dockerd: Daemon | undefined;
+      try {
+        dockerd = startDaemon(
+          "dockerd",
+          "dockerd",
+          [
+            "--config-file", join(dir, "daemon.json"),
+            "--containerd", containerd.socket,
+            "--storage-driver=vfs",
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--data-root", join(dir, "data"),
+            "--exec-root", join(dir, "exec"),
+            "--pidfile", join(dir, "dockerd.pid"),
+            "--host", `unix://${socket}`,
+          ],
+          { env, logFile: join(dir, "dockerd.log") },
+        );
+        daemons.unshift(dockerd);
+        const daemon = dockerd;
+        await waitForDaemon(daemon, () => run("docker", ["version"], { env: { ...env, ...dockerEnv }, timeoutMs: 10_000 }), DAEMON_START_MS);
+        const docker = (args: string[]) => exec("docker", args, dockerEnv);
+
+        const archive = join(work, "docker-image.tar");
+        await exec("skopeo", ["copy", "--policy", join(work, "policy.json"), `oci:${image.dir}:${image.tag}`, `docker-archive:${archive}:${ref}`]);
+        await docker(["load", "-i", archive]);
+        const push = await docker(["push", ref]);
+        const pushed = /digest: (sha256:[0-9a-f]{64})/.exec(push.stdout)?.[1];
+        assert.ok(pushed, `no digest in docker push output:\n${push.stdout}`);
+        assert.equal(await tagDigest("e2e/docker", "1"), pushed, "the registry's digest for the pushed tag");
+
+        await docker(["rmi", ref]);
+        await assert.rejects(docker(["image", "inspect", ref]), "the image is gone before the pull");
+        const pull = await docker(["pull", ref]);
+        const pulled = /Digest: (sha256:[0-9a-f]{64})/.exec(pull.stdout)?.[1];
+        assert.equal(pulled, pushed, `pulled manifest digest equals pushed; docker pull said:\n${pull.stdout}`);
+        const repoDigests = JSON.parse((await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", ref])).stdout) as string[];
+        assert.ok(repoDigests.includes(`${registry().host}/e2e/docker@${pushed}`), `RepoDigests: ${repoDigests.join(", ")}`);
+      } catch (error) {
+        if (error instanceof Error && dockerd) error.message += `\n--- dockerd log (tail) ---\n${dockerd.log()}`;
+        throw error;
+      } finally {
+        await dockerd?.stop(30_000);
+        await containerd.daemon.stop();
+      }
+    });
+  });
+
+  test("containerd: ctr import, push, rm, pull", { timeout: TEST_MS }, async (t) => {
+    if (!requireBinaries(t, "containerd", "ctr")) return;
+    await withServerLog(async () => {
+      const { image, env: clientEnv } = await clientSetup("ctr");
+      const exec = execWith(clientEnv);
+      const host = registry().host;
+      const ref = `${host}/e2e/ctr:1`;
+      const { daemon, socket } = await startContainerd("containerd");
+      try {
+        const ctr = (args: string[]) => exec("ctr", ["--address", socket, ...args]);
+        const archive = join(work, "ctr-image.tar");
+        await writeOciArchive(image, archive);
+        await ctr(["images", "import", "--base-name", `${host}/e2e/ctr`, archive]);
+        await ctr(["images", "push", "--plain-http", ref]);
+        assert.equal(await tagDigest("e2e/ctr", "1"), image.manifestDigest, "the registry's digest for the pushed tag");
+
+        await ctr(["images", "rm", "--sync", ref]);
+        const left = (await ctr(["content", "ls", "-q"])).stdout;
+        for (const layer of image.layers) assert.ok(!left.includes(layer.digest), `layer ${layer.digest} still in the content store before the pull`);
+
+        await ctr(["images", "pull", "--plain-http", ref]);
+        const listing = (await ctr(["images", "ls"])).stdout;
+        const line = listing.split("\n").find((l) => l.startsWith(`${ref} `));
+        assert.ok(line, `pulled image not listed:\n${listing}`);
+        const pulled = /sha256:[0-9a-f]{64}/.exec(line)?.[0];
+        assert.equal(pulled, image.manifestDigest, "pulled manifest digest equals pushed");
+        // containerd verifies digests on ingest; compare the stored bytes too
+        const store = join(work, "containerd", "root", "io.containerd.content.v1.content", "blobs", "sha256");
+        for (const descriptor of [image.config, ...image.layers]) {
+          const bytes = await readFile(join(store, descriptor.digest.slice("sha256:".length)));
+          assert.ok(bytes.equals(image.blobs.get(descriptor.digest) as Buffer), `bytes of pulled blob ${descriptor.digest}`);
+        }
+      } catch (error) {
+        if (error instanceof Error) error.message += `\n--- containerd log (tail) ---\n${daemon.log()}`;
+        throw error;
+      } finally {
+        await daemon.stop();
+      }
+    });
+  });
+});

@@ -1,0 +1,158 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../../shared/server/azurite.js";
+
+/** The compiled server entry, next to this file's compiled copy (dist/test/e2e -> dist/shared). */
+const MAIN = fileURLToPath(new URL("../../shared/server/main.js", import.meta.url));
+const OUTPUT_LIMIT = 64 * 1024;
+
+export interface ServerProcessOptions {
+  /** Azure Storage connection string (an Azurite started by the suite). */
+  connectionString: string;
+  /** Blob container; random when omitted. Give two servers the same one to share state. */
+  container?: string;
+  /** Table prefix; random when omitted. */
+  tablePrefix?: string;
+  /** Extra environment variables for the server (STOWAGE_*). */
+  env?: Record<string, string>;
+  /** How long to wait for GET /v2/ to answer. */
+  startTimeoutMs?: number;
+}
+
+export interface ServerProcess {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** `127.0.0.1:PORT`, the registry host as clients name it. */
+  host: string;
+  port: number;
+  /** The child's PID (e.g. to sample its RSS from /proc/PID/status). */
+  pid: number;
+  container: string;
+  tablePrefix: string;
+  /** The last 64 KiB of the child's stdout and stderr, interleaved, for failure messages. */
+  output(): string;
+  /** True while the child runs. */
+  running(): boolean;
+  /** SIGTERM by PID, SIGKILL after a grace period; resolves once the child has exited. */
+  stop(): Promise<void>;
+}
+
+/** A random container name and table prefix no other suite uses. */
+export function isolatedNames(): { container: string; tablePrefix: string } {
+  const id = randomBytes(5).toString("hex");
+  return { container: `e2e-${id}`, tablePrefix: `e2e${id}` };
+}
+
+// Children still running when the test process exits (a crash, a forgotten stop) are killed
+// by PID so no server outlives its suite.
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) {
+    try {
+      if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/**
+ * Starts `node dist/shared/server/main.js` on a free loopback port against the given storage,
+ * with its own container and tables unless told to share them, and waits until GET /v2/
+ * answers. The access log is on so failures can show what the server saw.
+ */
+export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  const names = isolatedNames();
+  const container = options.container ?? names.container;
+  const tablePrefix = options.tablePrefix ?? names.tablePrefix;
+  const port = await freePort("127.0.0.1");
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    // the parent's own registry settings must not leak into the child
+    if (value !== undefined && !key.startsWith("STOWAGE_") && key !== "PORT" && key !== "HOST") env[key] = value;
+  }
+  Object.assign(env, {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    STOWAGE_STORAGE_CONNECTION_STRING: options.connectionString,
+    STOWAGE_CONTAINER: container,
+    STOWAGE_TABLE_PREFIX: tablePrefix,
+    STOWAGE_ACCESS_LOG: "true",
+    ...options.env,
+  });
+
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ["ignore", "pipe", "pipe"] });
+  if (child.pid === undefined) {
+    const error = await new Promise<Error>((resolve) => child.once("error", resolve));
+    throw new Error(`could not start the server: ${error.message}`);
+  }
+  live.add(child);
+  const pid = child.pid;
+  let output = "";
+  const capture = (data: Buffer) => {
+    output += data.toString();
+    if (output.length > OUTPUT_LIMIT) output = output.slice(-OUTPUT_LIMIT);
+  };
+  child.stdout?.on("data", capture);
+  child.stderr?.on("data", capture);
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      live.delete(child);
+      resolve();
+    }),
+  );
+  const running = () => child.exitCode === null && child.signalCode === null;
+
+  const stop = async () => {
+    if (!running()) return;
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      return; // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // exited in the meantime
+      }
+    }, 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  let lastError = "";
+  try {
+    for (;;) {
+      if (!running()) throw new Error(`server exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`);
+      try {
+        const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
+        await response.arrayBuffer();
+        if (response.status === 200 || response.status === 401) break;
+        lastError = `GET /v2/ answered ${response.status}`;
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+      }
+      if (Date.now() > deadline) throw new Error(`server did not answer GET /v2/ in time (${lastError})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}\n--- server output ---\n${output}`);
+  }
+
+  return {
+    url,
+    host: `127.0.0.1:${port}`,
+    port,
+    pid,
+    container,
+    tablePrefix,
+    output: () => output,
+    running,
+    stop,
+  };
+}
