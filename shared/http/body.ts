@@ -1,4 +1,4 @@
-import { RegistryError } from "../registry/errors.js";
+import { PayloadTooLargeError, type RegistryError } from "../registry/errors.js";
 import type { Body } from "../registry/upload-service.js";
 
 /** The request body as a byte stream, or null when the request has none. */
@@ -24,5 +24,5 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
 }
 
 function tooLarge(limit: number): RegistryError {
-  return new RegistryError("SIZE_INVALID", `body exceeds ${limit} bytes`, { limit });
+  return new PayloadTooLargeError(limit);
 }

@@ -1,4 +1,11 @@
-import { RegistryError, UploadRangeError, type ErrorCode } from "../registry/errors.js";
+import {
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  RangeNotSatisfiableError,
+  RegistryError,
+  UploadRangeError,
+  type ErrorCode,
+} from "../registry/errors.js";
 import { uploadHeaders } from "./upload-headers.js";
 
 /** The one table from error code to HTTP status (OCI Distribution Spec, "Error Codes"). */
@@ -36,6 +43,12 @@ export function errorResponse(error: unknown, method = "GET"): Response {
     // an out-of-order chunk: 416, and where the upload really stands
     status = 416;
     Object.assign(headers, uploadHeaders(known.repository, known.uploadId, known.offset));
+  } else if (known instanceof RangeNotSatisfiableError) {
+    headers["Content-Range"] = `bytes */${known.size}`; // RFC 9110: the size the range missed
+  } else if (known instanceof PayloadTooLargeError) {
+    status = 413; // the spec's answer to an oversized manifest
+  } else if (known instanceof MethodNotAllowedError) {
+    headers.Allow = known.allowed.join(", "); // RFC 9110: a 405 must list what is allowed
   }
   const body = JSON.stringify({
     errors: [{ code: known.code, message: known.message, detail: known.detail ?? {} }],

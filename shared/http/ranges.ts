@@ -1,4 +1,4 @@
-import { RegistryError } from "../registry/errors.js";
+import { RangeNotSatisfiableError, RegistryError } from "../registry/errors.js";
 import type { ByteRange } from "../registry/blob-service.js";
 import type { ChunkRange } from "../registry/upload-service.js";
 
@@ -31,7 +31,7 @@ export function resolveByteRange(header: string | null, size: number): ByteRange
 }
 
 function unsatisfiable(size: number): RegistryError {
-  return new RegistryError("RANGE_INVALID", "requested range not satisfiable", { size });
+  return new RangeNotSatisfiableError(size);
 }
 
 /**

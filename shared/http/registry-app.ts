@@ -1,4 +1,4 @@
-import { RegistryError } from "../registry/errors.js";
+import { MethodNotAllowedError, RegistryError, type ErrorCode } from "../registry/errors.js";
 import { assertName } from "../registry/references.js";
 import type { RegistryService } from "../registry/registry-service.js";
 import { API_VERSION_HEADER, errorResponse } from "./error-response.js";
@@ -14,8 +14,15 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 /** Observes each request once answered (logging, metrics); never sees bodies or secrets. */
 export type RequestObserver = (request: Request, response: Response, error: unknown) => void;
 
-const base: Handler = async () =>
-  new Response("{}", { status: 200, headers: { ...API_VERSION_HEADER, "Content-Type": "application/json" } });
+// HEAD answers like GET, without the body (a fetch Response does not drop it by itself)
+const base: Handler = async ({ request }) =>
+  new Response(request.method === "HEAD" ? null : "{}", {
+    status: 200,
+    headers: { ...API_VERSION_HEADER, "Content-Type": "application/json" },
+  });
+
+/** What a path parameter that is not even valid percent-encoding is reported as. */
+const MALFORMED: Record<string, ErrorCode> = { name: "NAME_INVALID", uuid: "BLOB_UPLOAD_UNKNOWN" };
 
 function routes(chunks: ChunkLimits): Route[] {
   const uploads = uploadHandlers(chunks);
@@ -67,13 +74,13 @@ async function dispatch(table: Route[], registry: RegistryService, request: Requ
   const found = matchRoute(table, url.pathname);
   if (!found) throw new RegistryError("NOT_FOUND", "no such endpoint", { path: url.pathname });
   const handler = found.route.methods[request.method];
-  if (!handler) throw new RegistryError("METHOD_NOT_ALLOWED", `${request.method} not allowed here`);
+  if (!handler) throw new MethodNotAllowedError(request.method, Object.keys(found.route.methods));
   const params: Record<string, string> = {};
   for (const [key, value] of Object.entries(found.params)) {
     try {
       params[key] = decodeURIComponent(value);
     } catch {
-      throw new RegistryError(key === "name" ? "NAME_INVALID" : "DIGEST_INVALID", `malformed ${key}`);
+      throw new RegistryError(MALFORMED[key] ?? "DIGEST_INVALID", `malformed ${key}`);
     }
   }
   if (params.name !== undefined) assertName(params.name);

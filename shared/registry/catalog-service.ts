@@ -9,7 +9,8 @@ export class CatalogService {
   ) {}
 
   async tags(repository: string, last: string | undefined, n: number | undefined): Promise<Page<string>> {
-    const page = await this.metadata.listTags(repository, last, this.limit(n));
+    // n=0 asks for no tags, but an unknown repository must still be reported as unknown
+    const page = n === 0 ? { items: [], more: false } : await this.metadata.listTags(repository, last, this.limit(n));
     // an empty page: tell an unknown repository apart from one without (more) tags
     if (page.items.length === 0 && !(await this.metadata.hasRepository(repository))) {
       throw new RegistryError("NAME_UNKNOWN", "repository name not known to registry", { repository });

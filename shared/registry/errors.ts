@@ -49,3 +49,27 @@ export class UploadRangeError extends RegistryError {
     super("BLOB_UPLOAD_INVALID", "chunk does not start at the current upload offset", { offset });
   }
 }
+
+/** A blob range request that starts past the end: 416, and the Content-Range naming the size. */
+export class RangeNotSatisfiableError extends RegistryError {
+  constructor(readonly size: number) {
+    super("RANGE_INVALID", "requested range not satisfiable", { size });
+  }
+}
+
+/** A body over a configured limit (manifests): 413, as the spec asks of oversized manifests. */
+export class PayloadTooLargeError extends RegistryError {
+  constructor(readonly limit: number) {
+    super("SIZE_INVALID", `body exceeds ${limit} bytes`, { limit });
+  }
+}
+
+/** A method the endpoint does not offer: 405, with the `Allow` header HTTP requires. */
+export class MethodNotAllowedError extends RegistryError {
+  constructor(
+    method: string,
+    readonly allowed: string[],
+  ) {
+    super("METHOD_NOT_ALLOWED", `${method} not allowed here`, { allowed });
+  }
+}

@@ -1,6 +1,6 @@
 import type { BlobStore, ManifestRecord, MetadataStore } from "../storage/ports.js";
 import { manifestBlobName } from "./blob-names.js";
-import { RegistryError } from "./errors.js";
+import { PayloadTooLargeError, RegistryError } from "./errors.js";
 import { digestOf } from "./hasher.js";
 import { parseManifest, type Descriptor } from "./manifest-parser.js";
 import { isDigest, parseDigest } from "./references.js";
@@ -37,9 +37,7 @@ export class ManifestService {
    * digest and point the tag at it (manifest and tag commit together).
    */
   async put(repository: string, reference: string, bytes: Uint8Array, contentType: string | undefined): Promise<PutManifestResult> {
-    if (bytes.byteLength > this.maxManifestBytes) {
-      throw new RegistryError("SIZE_INVALID", `manifest exceeds ${this.maxManifestBytes} bytes`);
-    }
+    if (bytes.byteLength > this.maxManifestBytes) throw new PayloadTooLargeError(this.maxManifestBytes);
     const parsed = parseManifest(bytes, contentType);
     let digest = digestOf(bytes);
     if (isDigest(reference)) {

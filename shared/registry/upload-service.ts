@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ConcurrentUpdateError, type BlobRecord, type BlobStore, type MetadataStore, type UploadSession } from "../storage/ports.js";
 import { uploadBlobName } from "./blob-names.js";
 import { writeBlocks, type BlockWriterOptions } from "./block-writer.js";
+import { declaredChunk } from "./chunk-length.js";
 import { RegistryError, UploadRangeError } from "./errors.js";
 import { digestStream, fastHasher, resumableHasher, type Hasher } from "./hasher.js";
 import { nonEmptyBody } from "./non-empty-body.js";
@@ -61,7 +62,7 @@ export class UploadService {
     const { session, etag } = await this.load(repository, id);
     if (range && range.start !== session.offset) throw new UploadRangeError(repository, id, session.offset);
     // a declared chunk will likely be followed by more: keep a resumable hash
-    const next = await this.appendBody(session, etag, body, range !== undefined);
+    const next = await this.appendBody(session, etag, range ? declaredChunk(body, range) : body, range !== undefined);
     return next.offset;
   }
 

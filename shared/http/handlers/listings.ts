@@ -23,7 +23,7 @@ function pageResponse(url: URL, page: Page<string>, n: number | undefined, body:
 export const listTags: Handler = async ({ registry, params, url }) => {
   const name = params.name as string;
   const { n, last } = pagination(url);
-  const page = n === 0 ? { items: [], more: false } : await registry.catalog.tags(name, last, n);
+  const page = await registry.catalog.tags(name, last, n);
   return pageResponse(url, page, n, { name, tags: page.items });
 };
 

@@ -16,9 +16,10 @@ function accepted(name: string, id: string, offset: number, limits: ChunkLimits,
   const headers: Record<string, string> = {
     ...API_VERSION_HEADER,
     ...uploadHeaders(name, id, offset),
-    "Content-Length": "0",
     "OCI-Chunk-Min-Length": String(limits.min),
   };
+  // a 204 must not carry Content-Length (RFC 9110, 8.6)
+  if (status !== 204) headers["Content-Length"] = "0";
   if (limits.max !== undefined) headers["OCI-Chunk-Max-Length"] = String(limits.max);
   return new Response(null, { status, headers });
 }
@@ -86,7 +87,7 @@ export function uploadHandlers(limits: ChunkLimits) {
 
   const cancel: Handler = async (context) => {
     await context.registry.uploads.cancel(context.params.name as string, uploadId(context));
-    return new Response(null, { status: 204, headers: { ...API_VERSION_HEADER, "Content-Length": "0" } });
+    return new Response(null, { status: 204, headers: API_VERSION_HEADER });
   };
 
   return { start, status, append, complete, cancel };
