@@ -6,7 +6,8 @@ import { getBlob, headBlob } from "./handlers/blobs.js";
 import { listRepositories, listTags } from "./handlers/listings.js";
 import { getManifest, headManifest, putManifest } from "./handlers/manifests.js";
 import { uploadHandlers, type ChunkLimits } from "./handlers/uploads.js";
-import { matchRoute, type Handler, type Route } from "./route-table.js";
+import { openAccess, type Authorizer } from "./authorizer.js";
+import { byMethod, matchRoute, neededAccess, pushing, type Handler, type Route } from "./route-table.js";
 
 /** The fetch-style entry every adapter (Node server, Azure Functions) calls. */
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -27,24 +28,32 @@ const MALFORMED: Record<string, ErrorCode> = { name: "NAME_INVALID", uuid: "BLOB
 function routes(chunks: ChunkLimits): Route[] {
   const uploads = uploadHandlers(chunks);
   return [
-    { pattern: /^\/v2\/?$/, methods: { GET: base, HEAD: base } },
-    { pattern: /^\/v2\/_catalog$/, methods: { GET: listRepositories } },
-    { pattern: /^\/v2\/(?<name>.+)\/tags\/list$/, methods: { GET: listTags } },
+    { pattern: /^\/v2\/?$/, methods: { GET: base, HEAD: base }, access: "authenticated" },
+    { pattern: /^\/v2\/_catalog$/, methods: { GET: listRepositories }, access: "catalog" },
+    { pattern: /^\/v2\/(?<name>.+)\/tags\/list$/, methods: { GET: listTags }, access: byMethod },
     {
       pattern: /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/,
       methods: { GET: getManifest, HEAD: headManifest, PUT: putManifest },
+      access: byMethod,
     },
-    { pattern: /^\/v2\/(?<name>.+)\/blobs\/uploads\/?$/, methods: { POST: uploads.start } },
+    { pattern: /^\/v2\/(?<name>.+)\/blobs\/uploads\/?$/, methods: { POST: uploads.start }, access: pushing },
     {
       pattern: /^\/v2\/(?<name>.+)\/blobs\/uploads\/(?<uuid>[^/]+)$/,
       methods: { GET: uploads.status, PATCH: uploads.append, PUT: uploads.complete, DELETE: uploads.cancel },
+      access: pushing,
     },
-    { pattern: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/, methods: { GET: getBlob, HEAD: headBlob } },
+    {
+      pattern: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/,
+      methods: { GET: getBlob, HEAD: headBlob },
+      access: byMethod,
+    },
   ];
 }
 
 export interface RegistryAppOptions {
   chunks: ChunkLimits;
+  /** Who may do what; defaults to open access (no authentication). */
+  authorizer?: Authorizer;
   observe?: RequestObserver;
 }
 
@@ -55,11 +64,12 @@ export interface RegistryAppOptions {
  */
 export function createRegistryApp(registry: RegistryService, options: RegistryAppOptions): FetchHandler {
   const table = routes(options.chunks);
+  const authorizer = options.authorizer ?? openAccess;
   return async (request) => {
     let response: Response;
     let failure: unknown;
     try {
-      response = await dispatch(table, registry, request);
+      response = await dispatch(table, registry, authorizer, request);
     } catch (error) {
       failure = error;
       response = errorResponse(error, request.method);
@@ -69,7 +79,7 @@ export function createRegistryApp(registry: RegistryService, options: RegistryAp
   };
 }
 
-async function dispatch(table: Route[], registry: RegistryService, request: Request): Promise<Response> {
+async function dispatch(table: Route[], registry: RegistryService, authorizer: Authorizer, request: Request): Promise<Response> {
   const url = new URL(request.url);
   const found = matchRoute(table, url.pathname);
   if (!found) throw new RegistryError("NOT_FOUND", "no such endpoint", { path: url.pathname });
@@ -84,5 +94,7 @@ async function dispatch(table: Route[], registry: RegistryService, request: Requ
     }
   }
   if (params.name !== undefined) assertName(params.name);
-  return handler({ request, url, params, registry });
+  // after the name is known valid, before any storage call
+  const grant = await authorizer.authorize(request, neededAccess(found.route, request.method, params));
+  return handler({ request, url, params, registry, grant });
 }

@@ -1,4 +1,5 @@
 import type { RegistryService } from "../registry/registry-service.js";
+import type { AccessRequest, Action, Grant } from "./authorizer.js";
 
 /** What a handler gets: the request, the validated path parameters, and the service. */
 export interface RouteContext {
@@ -6,6 +7,8 @@ export interface RouteContext {
   url: URL;
   params: Record<string, string>;
   registry: RegistryService;
+  /** What the caller may do (already checked for this route's own needs). */
+  grant: Grant;
 }
 
 export type Handler = (context: RouteContext) => Promise<Response>;
@@ -14,6 +17,25 @@ export interface Route {
   /** Matched against the URL path; named groups become params. */
   pattern: RegExp;
   methods: Partial<Record<string, Handler>>;
+  /**
+   * What the caller must be allowed: only to be authenticated, to list the catalog, or
+   * actions on the repository named in the path (by method).
+   */
+  access: "authenticated" | "catalog" | ((method: string) => Action[]);
+}
+
+/** Reads pull, deletes delete, anything else writes (and Docker asks for pull with push). */
+export const byMethod = (method: string): Action[] =>
+  method === "GET" || method === "HEAD" ? ["pull"] : method === "DELETE" ? ["delete"] : ["pull", "push"];
+
+/** Every method of an upload is part of a push (cancelling one included). */
+export const pushing = (): Action[] => ["pull", "push"];
+
+/** The access a matched route needs, as token scopes. */
+export function neededAccess(route: Route, method: string, params: Record<string, string>): AccessRequest[] {
+  if (route.access === "authenticated") return [];
+  if (route.access === "catalog") return [{ type: "registry", name: "catalog", actions: ["*"] }];
+  return [{ type: "repository", name: params.name as string, actions: route.access(method) }];
 }
 
 /**

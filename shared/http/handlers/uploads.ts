@@ -43,7 +43,7 @@ function uploadId({ params }: RouteContext): string {
 }
 
 export function uploadHandlers(limits: ChunkLimits) {
-  const start: Handler = async ({ registry, params, url, request }) => {
+  const start: Handler = async ({ registry, params, url, request, grant }) => {
     const name = params.name as string;
     const query = url.searchParams;
     const digest = query.get("digest");
@@ -51,7 +51,8 @@ export function uploadHandlers(limits: ChunkLimits) {
     const from = query.get("from");
     const options: Parameters<typeof registry.uploads.start>[2] = {};
     if (digest !== null) options.digest = assertDigest(digest);
-    if (mount !== null && from !== null) {
+    // mount only what the caller could read anyway; otherwise it is a plain upload
+    if (mount !== null && from !== null && grant.allows("repository", assertName(from), "pull")) {
       options.mountFrom = { repository: assertName(from), digest: assertDigest(mount) };
     }
     const result = await registry.uploads.start(name, digest !== null ? streamOf(request) : null, options);
