@@ -36,6 +36,10 @@ const schema = z.object({
   STOWAGE_MAX_PAGE_SIZE: int(1, 10_000).default(1000),
   /** Largest request body a client should send in one chunk (advertised as OCI-Chunk-Max-Length). */
   STOWAGE_CHUNK_MAX_BYTES: int(0, Number.MAX_SAFE_INTEGER).optional(),
+  /** Allow DELETE of manifests, tags and blobs (answered 405 UNSUPPORTED when off). */
+  STOWAGE_DELETE_ENABLED: bool.default(true),
+  /** Mount a blob already anywhere in the registry when a client names it without `from`. */
+  STOWAGE_AUTO_MOUNT: bool.default(false),
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -54,6 +58,8 @@ export interface Config {
   maxManifestBytes: number;
   maxPageSize: number;
   chunkMaxBytes: number | undefined;
+  deleteEnabled: boolean;
+  autoMount: boolean;
 }
 
 export class ConfigError extends Error {
@@ -83,5 +89,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxManifestBytes: s.STOWAGE_MAX_MANIFEST_BYTES,
     maxPageSize: s.STOWAGE_MAX_PAGE_SIZE,
     chunkMaxBytes: s.STOWAGE_CHUNK_MAX_BYTES,
+    deleteEnabled: s.STOWAGE_DELETE_ENABLED,
+    autoMount: s.STOWAGE_AUTO_MOUNT,
   };
 }

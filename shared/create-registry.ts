@@ -21,7 +21,8 @@ export async function createRegistry(config: Config, observe?: RequestObserver, 
     redirectTtlSeconds: config.redirectTtlSeconds,
     maxManifestBytes: config.maxManifestBytes,
     maxPageSize: config.maxPageSize,
+    autoMount: config.autoMount,
   });
-  const app = { chunks: { min: 1, max: config.chunkMaxBytes } };
+  const app = { chunks: { min: 1, max: config.chunkMaxBytes }, deleteEnabled: config.deleteEnabled };
   return createRegistryApp(registry, observe ? { ...app, observe } : app);
 }

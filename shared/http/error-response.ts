@@ -1,6 +1,5 @@
 import {
   MethodNotAllowedError,
-  PayloadTooLargeError,
   RangeNotSatisfiableError,
   RegistryError,
   UploadRangeError,
@@ -38,15 +37,13 @@ export const API_VERSION_HEADER = { "Docker-Distribution-API-Version": "registry
 export function errorResponse(error: unknown, method = "GET"): Response {
   const known = error instanceof RegistryError ? error : new RegistryError("UNKNOWN", "internal error");
   const headers: Record<string, string> = { ...API_VERSION_HEADER, "Content-Type": "application/json" };
-  let status = STATUS[known.code];
+  let status = known.status ?? STATUS[known.code];
   if (known instanceof UploadRangeError) {
     // an out-of-order chunk: 416, and where the upload really stands
     status = 416;
     Object.assign(headers, uploadHeaders(known.repository, known.uploadId, known.offset));
   } else if (known instanceof RangeNotSatisfiableError) {
     headers["Content-Range"] = `bytes */${known.size}`; // RFC 9110: the size the range missed
-  } else if (known instanceof PayloadTooLargeError) {
-    status = 413; // the spec's answer to an oversized manifest
   } else if (known instanceof MethodNotAllowedError) {
     headers.Allow = known.allowed.join(", "); // RFC 9110: a 405 must list what is allowed
   }

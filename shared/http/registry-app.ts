@@ -2,9 +2,10 @@ import { MethodNotAllowedError, RegistryError, type ErrorCode } from "../registr
 import { assertName } from "../registry/references.js";
 import type { RegistryService } from "../registry/registry-service.js";
 import { API_VERSION_HEADER, errorResponse } from "./error-response.js";
-import { getBlob, headBlob } from "./handlers/blobs.js";
+import { deleteBlob, getBlob, headBlob } from "./handlers/blobs.js";
 import { listRepositories, listTags } from "./handlers/listings.js";
-import { getManifest, headManifest, putManifest } from "./handlers/manifests.js";
+import { deleteManifest, getManifest, headManifest, putManifest } from "./handlers/manifests.js";
+import { listReferrers } from "./handlers/referrers.js";
 import { uploadHandlers, type ChunkLimits } from "./handlers/uploads.js";
 import { openAccess, type Authorizer } from "./authorizer.js";
 import { byMethod, matchRoute, neededAccess, pushing, type Handler, type Route } from "./route-table.js";
@@ -25,15 +26,21 @@ const base: Handler = async ({ request }) =>
 /** What a path parameter that is not even valid percent-encoding is reported as. */
 const MALFORMED: Record<string, ErrorCode> = { name: "NAME_INVALID", uuid: "BLOB_UPLOAD_UNKNOWN" };
 
-function routes(chunks: ChunkLimits): Route[] {
+/** Registries may refuse deletes; the spec's answer is 405 UNSUPPORTED. */
+const deletesDisabled: Handler = async () => {
+  throw new RegistryError("UNSUPPORTED", "deletes are disabled on this registry", undefined, 405);
+};
+
+function routes(chunks: ChunkLimits, deleteEnabled: boolean): Route[] {
   const uploads = uploadHandlers(chunks);
+  const deletable = (handler: Handler) => (deleteEnabled ? handler : deletesDisabled);
   return [
     { pattern: /^\/v2\/?$/, methods: { GET: base, HEAD: base }, access: "authenticated" },
     { pattern: /^\/v2\/_catalog$/, methods: { GET: listRepositories }, access: "catalog" },
     { pattern: /^\/v2\/(?<name>.+)\/tags\/list$/, methods: { GET: listTags }, access: byMethod },
     {
       pattern: /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/,
-      methods: { GET: getManifest, HEAD: headManifest, PUT: putManifest },
+      methods: { GET: getManifest, HEAD: headManifest, PUT: putManifest, DELETE: deletable(deleteManifest) },
       access: byMethod,
     },
     { pattern: /^\/v2\/(?<name>.+)\/blobs\/uploads\/?$/, methods: { POST: uploads.start }, access: pushing },
@@ -44,14 +51,17 @@ function routes(chunks: ChunkLimits): Route[] {
     },
     {
       pattern: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/,
-      methods: { GET: getBlob, HEAD: headBlob },
+      methods: { GET: getBlob, HEAD: headBlob, DELETE: deletable(deleteBlob) },
       access: byMethod,
     },
+    { pattern: /^\/v2\/(?<name>.+)\/referrers\/(?<digest>[^/]+)$/, methods: { GET: listReferrers }, access: byMethod },
   ];
 }
 
 export interface RegistryAppOptions {
   chunks: ChunkLimits;
+  /** Answer DELETE of manifests, tags and blobs (default); otherwise 405 UNSUPPORTED. */
+  deleteEnabled?: boolean;
   /** Who may do what; defaults to open access (no authentication). */
   authorizer?: Authorizer;
   observe?: RequestObserver;
@@ -63,7 +73,7 @@ export interface RegistryAppOptions {
  * failure into the spec's error JSON.
  */
 export function createRegistryApp(registry: RegistryService, options: RegistryAppOptions): FetchHandler {
-  const table = routes(options.chunks);
+  const table = routes(options.chunks, options.deleteEnabled ?? true);
   const authorizer = options.authorizer ?? openAccess;
   return async (request) => {
     let response: Response;

@@ -31,6 +31,13 @@ export class BlobService {
     return record;
   }
 
+  /** Removes the blob from the repository; its bytes are left for garbage collection. */
+  async delete(repository: string, digest: string): Promise<void> {
+    if (!(await this.metadata.unlinkBlob(repository, digest))) {
+      throw new RegistryError("BLOB_UNKNOWN", "blob unknown to registry", { digest });
+    }
+  }
+
   /**
    * Opens a blob for download. `range` is resolved against the size by the caller's
    * `resolveRange` so an unsatisfiable range is reported before any bytes are read.

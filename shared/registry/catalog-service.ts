@@ -1,7 +1,7 @@
-import type { MetadataStore, Page } from "../storage/ports.js";
+import type { MetadataStore, Page, ReferrerRecord } from "../storage/ports.js";
 import { RegistryError } from "./errors.js";
 
-/** Content discovery: repository and tag listings, in lexical order, paginated. */
+/** Content discovery: repository and tag listings (lexical order, paginated) and referrers. */
 export class CatalogService {
   constructor(
     private readonly metadata: MetadataStore,
@@ -24,5 +24,14 @@ export class CatalogService {
 
   private limit(n: number | undefined): number {
     return Math.min(n ?? this.maxPageSize, this.maxPageSize);
+  }
+
+  /**
+   * The referrers of `subject` (manifests naming it as their subject), optionally only those
+   * of one artifact type. An unknown subject simply has none.
+   */
+  async referrers(repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]> {
+    const all = await this.metadata.listReferrers(repository, subject);
+    return artifactType === undefined ? all : all.filter((r) => r.artifactType === artifactType);
   }
 }

@@ -30,6 +30,8 @@ export class RegistryError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly detail?: unknown,
+    /** Overrides the code's usual status where the spec asks for another (413, 405...). */
+    readonly status?: number,
   ) {
     super(message);
     this.name = "RegistryError";
@@ -60,7 +62,7 @@ export class RangeNotSatisfiableError extends RegistryError {
 /** A body over a configured limit (manifests): 413, as the spec asks of oversized manifests. */
 export class PayloadTooLargeError extends RegistryError {
   constructor(readonly limit: number) {
-    super("SIZE_INVALID", `body exceeds ${limit} bytes`, { limit });
+    super("SIZE_INVALID", `body exceeds ${limit} bytes`, { limit }, 413);
   }
 }
 

@@ -18,6 +18,7 @@ export interface ParsedManifest {
   manifests: Descriptor[];
   subject?: Descriptor;
   artifactType?: string;
+  annotations?: Record<string, string>;
 }
 
 /**
@@ -56,7 +57,15 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   if (json.subject !== undefined) parsed.subject = descriptor(json.subject, "subject");
   const artifactType = typeof json.artifactType === "string" ? json.artifactType : configArtifactType(json, mediaType);
   if (artifactType) parsed.artifactType = artifactType;
+  if (json.annotations !== undefined) parsed.annotations = annotations(json.annotations);
   return parsed;
+}
+
+function annotations(value: unknown): Record<string, string> {
+  if (!isObject(value) || !Object.values(value).every((v) => typeof v === "string")) {
+    throw invalid("annotations must map strings to strings");
+  }
+  return value as Record<string, string>;
 }
 
 function descriptor(value: unknown, where: string): Descriptor {

@@ -55,6 +55,7 @@ export class ManifestService {
     };
     if (parsed.subject) record.subject = parsed.subject.digest;
     if (parsed.artifactType) record.artifactType = parsed.artifactType;
+    if (parsed.annotations) record.annotations = parsed.annotations;
     if (bytes.byteLength <= INLINE_LIMIT) {
       record.content = bytes;
     } else {
@@ -64,6 +65,18 @@ export class ManifestService {
     await this.metadata.putManifest(repository, record, isDigest(reference) ? undefined : reference);
     await this.rememberRepository(repository);
     return parsed.subject ? { digest, subject: parsed.subject.digest } : { digest };
+  }
+
+  /**
+   * DELETE by digest removes the manifest, its tags and its referrers entry; by tag, only the
+   * tag. The bytes of a large manifest stay in blob storage for garbage collection (another
+   * repository may hold the same content).
+   */
+  async delete(repository: string, reference: string): Promise<void> {
+    const deleted = isDigest(reference)
+      ? await this.metadata.deleteManifest(repository, reference)
+      : await this.metadata.deleteTag(repository, reference);
+    if (!deleted) throw unknown(reference);
   }
 
   /** The manifest a tag or digest names in a repository. */

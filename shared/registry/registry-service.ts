@@ -8,6 +8,8 @@ import { UploadService } from "./upload-service.js";
 export interface RegistryOptions extends BlockWriterOptions, BlobServiceOptions {
   maxManifestBytes: number;
   maxPageSize: number;
+  /** Mount blobs already in the registry when a client names one without `from`. */
+  autoMount: boolean;
 }
 
 /** The registry domain: one object per concern, all over the same storage ports. */
@@ -19,7 +21,7 @@ export class RegistryService {
 
   constructor(storage: Storage, options: RegistryOptions) {
     this.blobs = new BlobService(storage.blobs, storage.metadata, options);
-    this.uploads = new UploadService(storage.blobs, storage.metadata, options);
+    this.uploads = new UploadService(storage.blobs, storage.metadata, options, options.autoMount);
     this.manifests = new ManifestService(storage.blobs, storage.metadata, options.maxManifestBytes);
     this.catalog = new CatalogService(storage.metadata, options.maxPageSize);
   }

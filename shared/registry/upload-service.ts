@@ -29,13 +29,23 @@ export class UploadService {
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
     private readonly writer: BlockWriterOptions,
+    /** Mount a blob already in the registry when a client names it without `from`. */
+    private readonly autoMount = false,
   ) {}
 
-  /** POST: mount from another repository, upload a whole blob (`digest`), or open a session. */
-  async start(repository: string, body: Body, options: { digest?: string; mountFrom?: { repository: string; digest: string } }): Promise<StartResult> {
-    if (options.mountFrom) {
-      const { repository: from, digest } = options.mountFrom;
-      const source = await this.metadata.getLinkedBlob(from, digest);
+  /**
+   * POST: mount from another repository, upload a whole blob (`digest`), or open a session.
+   * `mount.from` must already be known readable by the caller (checked by the HTTP layer).
+   */
+  async start(repository: string, body: Body, options: { digest?: string; mount?: { digest: string; from?: string } }): Promise<StartResult> {
+    if (options.mount) {
+      const { digest, from } = options.mount;
+      const source =
+        from !== undefined
+          ? await this.metadata.getLinkedBlob(from, digest)
+          : this.autoMount
+            ? await this.metadata.getBlob(digest)
+            : undefined;
       if (source) {
         await this.metadata.linkBlob(repository, source);
         return { kind: "blob", digest, mounted: true };

@@ -65,7 +65,18 @@ export interface ManifestRecord {
   blobName?: string;
   subject?: string;
   artifactType?: string;
+  /** Kept for the referrers API (descriptors there carry the referrer's annotations). */
+  annotations?: Record<string, string>;
   createdAt: string;
+}
+
+/** A manifest that names another as its `subject`, as the referrers API lists it. */
+export interface ReferrerRecord {
+  digest: string;
+  mediaType: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
 }
 
 export interface TagRecord {
@@ -90,6 +101,8 @@ export interface MetadataStore {
   /** The blob as seen from a repository: only when the repository links it. */
   getLinkedBlob(repository: string, digest: string): Promise<BlobRecord | undefined>;
   linkBlob(repository: string, record: BlobRecord): Promise<void>;
+  /** Removes a repository's link to a blob; false if it had none. */
+  unlinkBlob(repository: string, digest: string): Promise<boolean>;
 
   createUpload(session: UploadSession): Promise<void>;
   /** The session and its etag, or undefined when unknown (never started, finished or cancelled). */
@@ -101,8 +114,17 @@ export interface MetadataStore {
   completeUpload(repository: string, id: string, record: BlobRecord): Promise<void>;
 
   getManifest(repository: string, digest: string): Promise<ManifestRecord | undefined>;
-  /** Stores a manifest and, if given, points a tag at it, atomically. */
+  /**
+   * Stores a manifest and, if given, points a tag at it, atomically (with its entry in the
+   * referrers index when it has a subject).
+   */
   putManifest(repository: string, manifest: ManifestRecord, tag?: string): Promise<void>;
+  /** Removes a manifest, every tag pointing at it and its referrers entry; false if unknown. */
+  deleteManifest(repository: string, digest: string): Promise<boolean>;
+  /** Removes one tag (not the manifest); false if unknown. */
+  deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** Manifests in the repository whose subject is `subject`. */
+  listReferrers(repository: string, subject: string): Promise<ReferrerRecord[]>;
   getTag(repository: string, tag: string): Promise<TagRecord | undefined>;
   listTags(repository: string, after: string | undefined, limit: number): Promise<Page<string>>;
 

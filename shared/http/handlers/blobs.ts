@@ -43,3 +43,8 @@ export const getBlob: Handler = async ({ registry, params, request }) => {
     },
   });
 };
+
+export const deleteBlob: Handler = async ({ registry, params }) => {
+  await registry.blobs.delete(params.name as string, assertDigest(params.digest as string));
+  return new Response(null, { status: 202, headers: { ...API_VERSION_HEADER, "Content-Length": "0" } });
+};

@@ -42,3 +42,8 @@ export const putManifest: Handler = async ({ registry, params, request }) => {
   if (result.subject) headers["OCI-Subject"] = result.subject;
   return new Response(null, { status: 201, headers });
 };
+
+export const deleteManifest: Handler = async ({ registry, params }) => {
+  await registry.manifests.delete(params.name as string, assertReference(params.reference as string));
+  return new Response(null, { status: 202, headers: { ...API_VERSION_HEADER, "Content-Length": "0" } });
+};

@@ -51,9 +51,10 @@ export function uploadHandlers(limits: ChunkLimits) {
     const from = query.get("from");
     const options: Parameters<typeof registry.uploads.start>[2] = {};
     if (digest !== null) options.digest = assertDigest(digest);
-    // mount only what the caller could read anyway; otherwise it is a plain upload
+    // mount only from where the caller could read anyway; otherwise it is a plain upload
+    if (mount !== null && from === null) options.mount = { digest: assertDigest(mount) };
     if (mount !== null && from !== null && grant.allows("repository", assertName(from), "pull")) {
-      options.mountFrom = { repository: assertName(from), digest: assertDigest(mount) };
+      options.mount = { digest: assertDigest(mount), from };
     }
     const result = await registry.uploads.start(name, digest !== null ? streamOf(request) : null, options);
     if (result.kind === "blob") return created(name, result.digest);

@@ -4,6 +4,7 @@ import {
   type BlobRecord,
   type ManifestRecord,
   type MetadataStore,
+  type ReferrerRecord,
   type Page,
   type TagRecord,
   type UploadSession,
@@ -60,6 +61,10 @@ export class AzureMetadataStore implements MetadataStore {
 
   async linkBlob(repository: string, record: BlobRecord): Promise<void> {
     await this.tables.repositories.upsertEntity(linkEntity(repository, record), "Replace");
+  }
+
+  async unlinkBlob(repository: string, digest: string): Promise<boolean> {
+    return this.deleteIfExists(encodeKey(repository), `blob:${digest}`);
   }
 
   async createUpload(session: UploadSession): Promise<void> {
@@ -129,14 +134,53 @@ export class AzureMetadataStore implements MetadataStore {
 
   async putManifest(repository: string, manifest: ManifestRecord, tag?: string): Promise<void> {
     const partitionKey = encodeKey(repository);
+    const { annotations, ...stored } = manifest;
+    const { digest, mediaType, size, subject, artifactType } = manifest;
     const tx = new TableTransaction();
-    const row = { partitionKey, rowKey: `manifest:${manifest.digest}`, ...defined(manifest), size: BigInt(manifest.size) };
-    tx.upsertEntity(row, "Replace");
+    tx.upsertEntity({ partitionKey, rowKey: `manifest:${digest}`, ...defined(stored), size: BigInt(size) }, "Replace");
     if (tag !== undefined) {
-      const { digest, mediaType, size } = manifest;
       tx.upsertEntity({ partitionKey, rowKey: `tag:${tag}`, digest, mediaType, size: BigInt(size) }, "Replace");
     }
+    if (subject) {
+      const referrer = { digest, mediaType, size: BigInt(size), artifactType, annotations: annotations && JSON.stringify(annotations) };
+      tx.upsertEntity({ partitionKey, rowKey: referrerKey(subject, digest), ...defined(referrer) }, "Replace");
+    }
     await this.tables.repositories.submitTransaction(tx.actions);
+  }
+
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    const partitionKey = encodeKey(repository);
+    // One transaction removes the manifest, its tags and its referrers entry. A row removed
+    // concurrently fails it (404): read again and retry. (Transactional deletes take no etag,
+    // so a tag pushed onto this digest between the read and the delete may be left dangling;
+    // it then resolves to MANIFEST_UNKNOWN until pushed again.)
+    for (let attempt = 1; ; attempt++) {
+      const manifest = await getRow(this.tables.repositories, partitionKey, `manifest:${digest}`);
+      if (!manifest) return false;
+      const tags = await this.rows(partitionKey, "tag:", `digest eq ${odata(digest)}`);
+      const keys = [`manifest:${digest}`, ...tags.map((tag) => tag.rowKey as string)];
+      if (typeof manifest.subject === "string" && manifest.subject) keys.push(referrerKey(manifest.subject, digest));
+      try {
+        await this.deleteRows(partitionKey, keys);
+        return true;
+      } catch (error) {
+        if (attempt >= 3 || !isStatus(error, 404)) throw error;
+      }
+    }
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<boolean> {
+    return this.deleteIfExists(encodeKey(repository), `tag:${tag}`);
+  }
+
+  async listReferrers(repository: string, subject: string): Promise<ReferrerRecord[]> {
+    const rows = await this.rows(encodeKey(repository), referrerKey(subject, ""));
+    return rows.map((row) => {
+      const record: ReferrerRecord = { digest: row.digest as string, mediaType: row.mediaType as string, size: Number(row.size) };
+      if (typeof row.artifactType === "string") record.artifactType = row.artifactType;
+      if (typeof row.annotations === "string") record.annotations = JSON.parse(row.annotations) as Record<string, string>;
+      return record;
+    });
   }
 
   async getTag(repository: string, tag: string): Promise<TagRecord | undefined> {
@@ -152,6 +196,40 @@ export class AzureMetadataStore implements MetadataStore {
 
   async addRepository(repository: string): Promise<void> {
     await this.tables.catalog.upsertEntity({ partitionKey: "", rowKey: encodeKey(repository) }, "Merge");
+  }
+
+  /** Rows of one partition whose RowKey starts with `prefix`, optionally filtered further. */
+  private async rows(partitionKey: string, prefix: string, filter?: string): Promise<TableEntityResult<Row>[]> {
+    const clauses = [
+      `PartitionKey eq ${odata(partitionKey)}`,
+      `RowKey ge ${odata(prefix)}`,
+      `RowKey lt ${odata(prefixEnd(prefix))}`,
+    ];
+    if (filter) clauses.push(filter);
+    const rows: TableEntityResult<Row>[] = [];
+    for await (const row of this.tables.repositories.listEntities<Row>({ queryOptions: { filter: clauses.join(" and ") } })) {
+      rows.push(row);
+    }
+    return rows;
+  }
+
+  /** Deletes rows of one partition atomically (an entity-group transaction holds 100 operations). */
+  private async deleteRows(partitionKey: string, rowKeys: string[]): Promise<void> {
+    for (let i = 0; i < rowKeys.length; i += 100) {
+      const tx = new TableTransaction();
+      for (const rowKey of rowKeys.slice(i, i + 100)) tx.deleteEntity(partitionKey, rowKey);
+      await this.tables.repositories.submitTransaction(tx.actions);
+    }
+  }
+
+  private async deleteIfExists(partitionKey: string, rowKey: string): Promise<boolean> {
+    try {
+      await this.tables.repositories.deleteEntity(partitionKey, rowKey);
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
+    }
   }
 
   async hasRepository(repository: string): Promise<boolean> {
@@ -195,6 +273,11 @@ async function listRowKeys(
     }
   }
   return { items, more: false };
+}
+
+/** Referrers sort under their subject: one range query lists them. */
+function referrerKey(subject: string, digest: string): string {
+  return `ref:${subject}:${digest}`;
 }
 
 function toBlobRecord(digest: string, row: Row): BlobRecord {

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { useAzurite } from "../helpers/azurite.js";
+import { sha256 } from "../helpers/content.js";
+import { createTestRegistry, type TestRegistry } from "../helpers/registry.js";
+import { bodyBytes, OCI_MANIFEST, pushBlob, pushImage } from "./support.js";
+
+describe("Concurrent writers", () => {
+  const azurite = useAzurite();
+  let registry: TestRegistry;
+  let autoMount: TestRegistry;
+
+  before(async () => {
+    registry = await createTestRegistry(azurite().connectionString);
+    autoMount = await createTestRegistry(azurite().connectionString, { STOWAGE_AUTO_MOUNT: "true" });
+  });
+
+  it("two clients pushing the same tag leave it on one complete manifest, never a broken one", async () => {
+    const repo = "race/tag";
+    const a = await pushImage(registry, repo, "seed-a", "a");
+    const b = await pushImage(registry, repo, "seed-b", "b");
+    for (let round = 0; round < 10; round++) {
+      const results = await Promise.all(
+        [a, b].map((image) =>
+          registry.fetch(`/v2/${repo}/manifests/latest`, {
+            method: "PUT",
+            body: image.manifest,
+            headers: { "Content-Type": OCI_MANIFEST },
+          }),
+        ),
+      );
+      assert.deepEqual(results.map((r) => r.status), [201, 201]);
+      const get = await registry.fetch(`/v2/${repo}/manifests/latest`);
+      const body = await bodyBytes(get);
+      const digest = get.headers.get("docker-content-digest");
+      assert.equal(sha256(body), digest, "the tag serves exactly the manifest it names");
+      assert.ok(digest === a.digest || digest === b.digest);
+    }
+  });
+
+  it("with auto-mount on, POST ?mount= without from links a blob the registry already has", async () => {
+    const digest = await pushBlob(autoMount, "mount/source", "auto mounted layer");
+    const response = await autoMount.fetch(`/v2/mount/target/blobs/uploads/?mount=${digest}`, { method: "POST" });
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get("docker-content-digest"), digest);
+    assert.equal((await autoMount.fetch(`/v2/mount/target/blobs/${digest}`)).status, 200);
+  });
+
+  it("with auto-mount off (the default), POST ?mount= without from opens a normal upload", async () => {
+    const digest = await pushBlob(registry, "mount/source", "not auto mounted");
+    const response = await registry.fetch(`/v2/mount/target/blobs/uploads/?mount=${digest}`, { method: "POST" });
+    assert.equal(response.status, 202);
+    assert.equal((await registry.fetch(`/v2/mount/target/blobs/${digest}`)).status, 404);
+  });
+});
