@@ -40,6 +40,8 @@ const schema = z.object({
   STOWAGE_DELETE_ENABLED: bool.default(true),
   /** Mount a blob already anywhere in the registry when a client names it without `from`. */
   STOWAGE_AUTO_MOUNT: bool.default(false),
+  /** Seconds an upload may stay unfinished before it is forgotten (default one day). */
+  STOWAGE_UPLOAD_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -60,6 +62,7 @@ export interface Config {
   chunkMaxBytes: number | undefined;
   deleteEnabled: boolean;
   autoMount: boolean;
+  uploadTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -91,5 +94,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     chunkMaxBytes: s.STOWAGE_CHUNK_MAX_BYTES,
     deleteEnabled: s.STOWAGE_DELETE_ENABLED,
     autoMount: s.STOWAGE_AUTO_MOUNT,
+    uploadTtlMs: s.STOWAGE_UPLOAD_TTL_SECONDS * 1000,
   };
 }

@@ -22,6 +22,7 @@ export async function createRegistry(config: Config, observe?: RequestObserver, 
     maxManifestBytes: config.maxManifestBytes,
     maxPageSize: config.maxPageSize,
     autoMount: config.autoMount,
+    uploadTtlMs: config.uploadTtlMs,
   });
   const app = { chunks: { min: 1, max: config.chunkMaxBytes }, deleteEnabled: config.deleteEnabled };
   return createRegistryApp(registry, observe ? { ...app, observe } : app);

@@ -1,15 +1,12 @@
 import type { Storage } from "../storage/ports.js";
 import { BlobService, type BlobServiceOptions } from "./blob-service.js";
-import type { BlockWriterOptions } from "./block-writer.js";
 import { CatalogService } from "./catalog-service.js";
 import { ManifestService } from "./manifest-service.js";
-import { UploadService } from "./upload-service.js";
+import { UploadService, type UploadOptions } from "./upload-service.js";
 
-export interface RegistryOptions extends BlockWriterOptions, BlobServiceOptions {
+export interface RegistryOptions extends UploadOptions, BlobServiceOptions {
   maxManifestBytes: number;
   maxPageSize: number;
-  /** Mount blobs already in the registry when a client names one without `from`. */
-  autoMount: boolean;
 }
 
 /** The registry domain: one object per concern, all over the same storage ports. */
@@ -21,7 +18,7 @@ export class RegistryService {
 
   constructor(storage: Storage, options: RegistryOptions) {
     this.blobs = new BlobService(storage.blobs, storage.metadata, options);
-    this.uploads = new UploadService(storage.blobs, storage.metadata, options, options.autoMount);
+    this.uploads = new UploadService(storage.blobs, storage.metadata, options);
     this.manifests = new ManifestService(storage.blobs, storage.metadata, options.maxManifestBytes);
     this.catalog = new CatalogService(storage.metadata, options.maxPageSize);
   }

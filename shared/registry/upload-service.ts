@@ -16,6 +16,13 @@ export interface ChunkRange {
   end: number;
 }
 
+export interface UploadOptions extends BlockWriterOptions {
+  /** Mount a blob already in the registry when a client names it without `from`. */
+  autoMount: boolean;
+  /** An upload not finished this long after it started is gone (BLOB_UPLOAD_UNKNOWN). */
+  uploadTtlMs: number;
+}
+
 export type StartResult =
   | { kind: "session"; id: string }
   | { kind: "blob"; digest: string; mounted: boolean };
@@ -28,9 +35,7 @@ export class UploadService {
   constructor(
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
-    private readonly writer: BlockWriterOptions,
-    /** Mount a blob already in the registry when a client names it without `from`. */
-    private readonly autoMount = false,
+    private readonly options: UploadOptions,
   ) {}
 
   /**
@@ -43,7 +48,7 @@ export class UploadService {
       const source =
         from !== undefined
           ? await this.metadata.getLinkedBlob(from, digest)
-          : this.autoMount
+          : this.options.autoMount
             ? await this.metadata.getBlob(digest)
             : undefined;
       if (source) {
@@ -107,6 +112,11 @@ export class UploadService {
   private async load(repository: string, id: string) {
     const found = await this.metadata.getUpload(repository, id);
     if (!found) throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });
+    if (Date.now() - Date.parse(found.session.startedAt) > this.options.uploadTtlMs) {
+      // abandoned: forget it now rather than let a client resume into a half-collected upload
+      await this.discard(repository, id);
+      throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload expired", { id });
+    }
     return found;
   }
 
@@ -121,7 +131,7 @@ export class UploadService {
     if (!body) return this.finishHash(session);
     const hasher = await this.continueHash(session, resumable);
     const blobName = uploadBlobName(session.id);
-    const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body, hasher, this.writer);
+    const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body, hasher, this.options);
     const previous = session.offset > 0 ? await this.blobs.committedBlocks(blobName) : [];
     let blobEtag: string;
     try {
@@ -173,7 +183,7 @@ export class UploadService {
   private async writeWhole(id: string, body: Body, digest: string): Promise<BlobRecord> {
     const hasher = fastHasher(parseDigest(digest).algorithm);
     const blobName = uploadBlobName(id);
-    const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, this.writer);
+    const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, this.options);
     const actual = hasher.digest();
     if (actual !== digest) {
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });

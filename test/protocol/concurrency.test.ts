@@ -53,3 +53,20 @@ describe("Concurrent writers", () => {
     assert.equal((await registry.fetch(`/v2/mount/target/blobs/${digest}`)).status, 404);
   });
 });
+
+describe("Abandoned uploads", () => {
+  const azurite = useAzurite();
+
+  it("an upload older than STOWAGE_UPLOAD_TTL_SECONDS is unknown (404 BLOB_UPLOAD_UNKNOWN) and cannot be finished", async () => {
+    const registry = await createTestRegistry(azurite().connectionString, { STOWAGE_UPLOAD_TTL_SECONDS: "1" });
+    const start = await registry.fetch("/v2/expiry/app/blobs/uploads/", { method: "POST" });
+    const location = start.headers.get("location") as string;
+    assert.equal((await registry.fetch(location)).status, 204);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const status = await registry.fetch(location);
+    assert.equal(status.status, 404);
+    assert.equal(((await status.json()) as { errors: { code: string }[] }).errors[0]?.code, "BLOB_UPLOAD_UNKNOWN");
+    const put = await registry.fetch(`${location}?digest=${sha256("late")}`, { method: "PUT", body: "late" });
+    assert.equal(put.status, 404);
+  });
+});
