@@ -1,0 +1,70 @@
+import { randomBytes } from "node:crypto";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { drainAndHash, HashingTap, MiB, type Pattern } from "./pattern.js";
+import { now, throughput, type Throughput } from "./timing.js";
+
+const BLOCK = 8 * MiB;
+const PARALLEL = 3;
+
+export interface Ceiling {
+  upload: Throughput;
+  download: Throughput;
+  digest: string;
+}
+
+/**
+ * The storage ceiling: the same bytes straight into Azurite with the SDK the registry uses,
+ * the way the registry writes them (8 MiB staged blocks, 3 in flight, one block-list commit),
+ * hashed on the client as in the registry push, then downloaded and hashed. The container is
+ * deleted afterwards.
+ */
+export async function measureAzuriteCeiling(
+  connectionString: string,
+  pattern: Pattern,
+  timeoutMs: number,
+): Promise<Ceiling> {
+  const abortSignal = AbortSignal.timeout(timeoutMs);
+  const service = BlobServiceClient.fromConnectionString(connectionString);
+  const container = service.getContainerClient(`bench-ceiling-${randomBytes(4).toString("hex")}`);
+  await container.create({ abortSignal });
+  try {
+    const blob = container.getBlockBlobClient("layer");
+    const tap = new HashingTap();
+    const ids: string[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+
+    const started = now();
+    for (const block of tap.tap(pattern.chunks(BLOCK))) {
+      const id = Buffer.from(`block-${ids.length.toString().padStart(6, "0")}`).toString("base64");
+      ids.push(id);
+      const pending: Promise<void> = blob.stageBlock(id, block, block.length, { abortSignal }).then(
+        () => void inFlight.delete(pending),
+        (error: unknown) => {
+          failure ??= error;
+          inFlight.delete(pending);
+        },
+      );
+      inFlight.add(pending);
+      while (inFlight.size >= PARALLEL) await Promise.race(inFlight);
+      if (failure) throw failure;
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+    await blob.commitBlockList(ids, { abortSignal });
+    const upload = throughput(tap.bytes, started);
+
+    const downloadStarted = now();
+    const response = await blob.download(0, undefined, { abortSignal });
+    const body = response.readableStreamBody as AsyncIterable<Uint8Array> | undefined;
+    if (!body) throw new Error("Azurite download returned no body");
+    const read = await drainAndHash(body, pattern.size);
+    const download = throughput(read.bytes, downloadStarted);
+    if (read.digest !== tap.digest() || read.bytes !== pattern.size) {
+      throw new Error(`Azurite download mismatch: ${read.bytes} bytes ${read.digest}, uploaded ${tap.digest()}`);
+    }
+    return { upload, download, digest: tap.digest() };
+  } finally {
+    await container.deleteIfExists().catch(() => undefined);
+  }
+}

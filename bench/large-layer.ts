@@ -1,0 +1,111 @@
+import { call, expectStatus, keepAliveAgent, location, send, withQuery } from "./http.js";
+import { drainAndHash, HashingTap, type Pattern } from "./pattern.js";
+import { RssSampler, rssMiB, type RssSummary } from "./rss.js";
+import type { Target } from "./target.js";
+import { now, throughput, type Throughput } from "./timing.js";
+
+export interface LargePush {
+  push: Throughput;
+  digest: string;
+  /** Server RSS just before the push, MiB. */
+  idleRssMiB: number;
+  /** Server RSS while the push ran (sampled every 100 ms) and its VmHWM after. */
+  pushRss: RssSummary;
+}
+
+export interface LargePull {
+  pull: Throughput;
+  pullRss: RssSummary;
+  /** The registry answered 307 and the bytes came from the Location (STOWAGE_BLOB_REDIRECT). */
+  redirected: boolean;
+}
+
+/**
+ * One large layer pushed the way Docker, podman and skopeo do: POST to open an upload, one
+ * PATCH with the whole layer as a chunked stream (made on the fly and hashed as it is sent),
+ * then PUT ?digest= with no body.
+ */
+export async function pushLargeLayer(
+  target: Target,
+  repository: string,
+  pattern: Pattern,
+  timeoutMs: number,
+): Promise<LargePush> {
+  const agent = keepAliveAgent(4);
+  try {
+    const idleRssMiB = rssMiB(target.pid);
+    const sampler = new RssSampler(target.pid, 100).start();
+    const tap = new HashingTap();
+    let stopped = false;
+    try {
+      const started = now();
+      const opened = expectStatus(
+        await call(`${target.url}/v2/${repository}/blobs/uploads/`, { method: "POST", agent, timeoutMs: 30_000 }),
+        202,
+        "POST upload",
+      );
+      const patched = expectStatus(
+        await call(location(opened, target.url, "POST upload"), {
+          method: "PATCH",
+          headers: { "Content-Type": "application/octet-stream" },
+          body: tap.tap(pattern.chunks()),
+          agent,
+          timeoutMs,
+        }),
+        202,
+        "PATCH layer",
+      );
+      const digest = tap.digest();
+      const put = withQuery(location(patched, target.url, "PATCH layer"), "digest", digest);
+      expectStatus(await call(put, { method: "PUT", agent, timeoutMs: 120_000 }), 201, "PUT ?digest=");
+      const push = throughput(tap.bytes, started);
+      const pushRss = sampler.stop();
+      stopped = true;
+      return { push, digest, idleRssMiB, pushRss };
+    } finally {
+      if (!stopped) sampler.stop();
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
+/**
+ * GET the blob back, streaming, and check its length and digest. A 307 is followed once, as
+ * clients do (to loopback only): the time then includes the redirect.
+ */
+export async function pullLargeLayer(
+  target: Target,
+  repository: string,
+  digest: string,
+  size: number,
+  timeoutMs: number,
+): Promise<LargePull> {
+  const sampler = new RssSampler(target.pid, 100).start();
+  let stopped = false;
+  try {
+    const started = now();
+    let res = await send(`${target.url}/v2/${repository}/blobs/${digest}`, { method: "GET", timeoutMs });
+    const redirected = res.statusCode === 307;
+    if (redirected) {
+      res.resume();
+      const to = res.headers.location;
+      if (!to) throw new Error("GET blob: 307 without Location");
+      res = await send(new URL(to, target.url), { method: "GET", timeoutMs });
+    }
+    if (res.statusCode !== 200) {
+      res.resume();
+      throw new Error(`GET blob: expected 200, got ${res.statusCode}`);
+    }
+    const read = await drainAndHash(res, size);
+    const pull = throughput(read.bytes, started);
+    const pullRss = sampler.stop();
+    stopped = true;
+    if (read.bytes !== size || read.digest !== digest) {
+      throw new Error(`GET blob: got ${read.bytes} bytes with ${read.digest}, expected ${size} bytes with ${digest}`);
+    }
+    return { pull, pullRss, redirected };
+  } finally {
+    if (!stopped) sampler.stop();
+  }
+}

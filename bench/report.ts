@@ -1,0 +1,229 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { BenchResults, TargetResults } from "./results.js";
+import { UPLOAD_MODES } from "./small-image.js";
+
+type Cell = number | string | undefined;
+
+interface Row {
+  label: string;
+  unit: string;
+  stowage: Cell;
+  azurite?: Cell;
+  distribution?: Cell;
+  digits?: number;
+}
+
+function targetOf(results: BenchResults): TargetResults | undefined {
+  return "skipped" in results.distribution ? undefined : results.distribution;
+}
+
+function rowsFor(results: BenchResults): Row[] {
+  const s = results.stowage;
+  const d = targetOf(results);
+  const c = results.azurite.ceiling;
+  const mib = results.meta.layerMiB;
+  const rows: Row[] = [
+    {
+      label: `${mib} MiB layer push, POST/PATCH/PUT`,
+      unit: "MB/s",
+      stowage: s.largePush?.push.mbPerSecond,
+      azurite: c?.upload.mbPerSecond,
+      distribution: d?.largePush?.push.mbPerSecond,
+    },
+    {
+      label: `${mib} MiB layer pull, GET`,
+      unit: "MB/s",
+      stowage: s.largePull?.pull.mbPerSecond,
+      azurite: c?.download.mbPerSecond,
+      distribution: d?.largePull?.pull.mbPerSecond,
+    },
+    {
+      label: `${mib} MiB layer pull, STOWAGE_BLOB_REDIRECT=true (307)`,
+      unit: "MB/s",
+      stowage: s.largePullRedirect?.pull.mbPerSecond,
+      azurite: c?.download.mbPerSecond,
+    },
+    {
+      label: "server RSS peak during redirected pull",
+      unit: "MiB",
+      stowage: s.largePullRedirect?.pullRss.peakMiB,
+    },
+    {
+      label: `${mib} MiB layer push time`,
+      unit: "s",
+      stowage: s.largePush?.push.seconds,
+      azurite: c?.upload.seconds,
+      distribution: d?.largePush?.push.seconds,
+      digits: 2,
+    },
+    {
+      label: `${mib} MiB layer pull time`,
+      unit: "s",
+      stowage: s.largePull?.pull.seconds,
+      azurite: c?.download.seconds,
+      distribution: d?.largePull?.pull.seconds,
+      digits: 2,
+    },
+    {
+      label: "server RSS idle, before push",
+      unit: "MiB",
+      stowage: s.largePush?.idleRssMiB,
+      distribution: d?.largePush?.idleRssMiB,
+    },
+    {
+      label: "server RSS peak during push (100 ms samples)",
+      unit: "MiB",
+      stowage: s.largePush?.pushRss.peakMiB,
+      distribution: d?.largePush?.pushRss.peakMiB,
+    },
+    {
+      label: "server VmHWM after push",
+      unit: "MiB",
+      stowage: s.largePush?.pushRss.hwmMiB,
+      distribution: d?.largePush?.pushRss.hwmMiB,
+    },
+    {
+      label: "server RSS peak during pull",
+      unit: "MiB",
+      stowage: s.largePull?.pullRss.peakMiB,
+      distribution: d?.largePull?.pullRss.peakMiB,
+    },
+  ];
+  for (const mode of UPLOAD_MODES) {
+    const cell = (t: TargetResults | undefined): Cell => {
+      const r = t?.smallImages?.[mode];
+      if (!r) return undefined;
+      return "unsupported" in r ? "n/a" : r.seconds;
+    };
+    rows.push({
+      label: `image push, ${results.meta.smallImageShort}, ${mode}`,
+      unit: "s",
+      stowage: cell(s),
+      distribution: cell(d),
+      digits: 2,
+    });
+  }
+  const m = s.manifests;
+  const dm = d?.manifests;
+  const lat = (r: { p50Ms: number; p99Ms: number } | undefined): Cell =>
+    r ? `${r.p50Ms.toFixed(1)} / ${r.p99Ms.toFixed(1)}` : undefined;
+  const load = (label: string, key: "getByTag" | "getByDigest" | "headByTag" | "wrkGetByTag" | "wrkGetByDigest") => {
+    rows.push({
+      label: `${label}`,
+      unit: "req/s",
+      stowage: m?.[key]?.requestsPerSecond,
+      distribution: dm?.[key]?.requestsPerSecond,
+      digits: 0,
+    });
+    rows.push({ label: `  latency p50 / p99`, unit: "ms", stowage: lat(m?.[key]), distribution: lat(dm?.[key]) });
+  };
+  const c32 = `-c${results.meta.connections}`;
+  load(`manifest GET by tag (node ${c32})`, "getByTag");
+  load(`manifest GET by digest (node ${c32})`, "getByDigest");
+  load(`manifest HEAD by tag (node ${c32})`, "headByTag");
+  if (m?.wrkGetByTag || dm?.wrkGetByTag) {
+    load(`manifest GET by tag (wrk ${c32})`, "wrkGetByTag");
+    load(`manifest GET by digest (wrk ${c32})`, "wrkGetByDigest");
+  }
+  rows.push(
+    {
+      label: "first start, new storage: spawn -> GET /v2/",
+      unit: "ms",
+      stowage: s.firstStartMs,
+      distribution: d?.firstStartMs,
+      digits: 0,
+    },
+    {
+      label: `cold start, existing storage (median of ${s.coldStart?.runsMs.length ?? "-"})`,
+      unit: "ms",
+      stowage: s.coldStart?.medianMs,
+      distribution: d?.coldStart?.medianMs,
+      digits: 0,
+    },
+    {
+      label: "RSS right after start",
+      unit: "MiB",
+      stowage: s.coldStart?.rssAfterStartMiB,
+      distribution: d?.coldStart?.rssAfterStartMiB,
+    },
+  );
+  return rows;
+}
+
+function format(cell: Cell, digits = 1): string {
+  if (cell === undefined) return "-";
+  if (typeof cell === "string") return cell;
+  if (!Number.isFinite(cell)) return "-";
+  return cell.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function ratio(a: Cell, b: Cell): string {
+  if (typeof a !== "number" || typeof b !== "number" || !Number.isFinite(a) || !Number.isFinite(b) || b === 0)
+    return "";
+  return `${(a / b).toFixed(2)}x`;
+}
+
+/** The results as an aligned text table; ratios are Stowage divided by the reference. */
+export function renderTable(results: BenchResults): string {
+  const distName = "skipped" in results.distribution ? "distribution (skipped)" : "distribution 2.8";
+  const header = ["metric", "unit", "Stowage", "Azurite raw", "S/Azurite", distName, "S/dist"];
+  // rows of phases that did not run (BENCH_PHASES) are left out
+  const measured = rowsFor(results).filter((r) => [r.stowage, r.azurite, r.distribution].some((c) => c !== undefined));
+  const body = measured.map((r) => [
+    r.label,
+    r.unit,
+    format(r.stowage, r.digits),
+    r.azurite === undefined ? "" : format(r.azurite, r.digits),
+    ratio(r.stowage, r.azurite),
+    format(r.distribution, r.digits),
+    ratio(r.stowage, r.distribution),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number)))
+      .join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
+}
+
+export function renderSummary(results: BenchResults): string {
+  const m = results.meta;
+  const lines = [
+    `Stowage benchmark ${m.startedAt} | node ${m.node} | ${m.cpus} x ${m.cpuModel}`,
+    `Azurite: ${m.azurite} | layer ${m.layerMiB} MiB | small image ${m.smallImage} | load ${m.loadSeconds} s x ${m.connections} connections`,
+    `load average (1 min) at start ${m.loadAverageStart.toFixed(2)}, at end ${m.loadAverageEnd?.toFixed(2) ?? "?"}: ` +
+      `the machine is shared, so numbers are noisy; compare the ratios, taken in the same run.`,
+  ];
+  if ("skipped" in results.distribution) lines.push(`distribution reference skipped: ${results.distribution.skipped}`);
+  else lines.push(`reference: ${results.distribution.version}, filesystem storage in a temp dir`);
+  if (results.clientFloor) {
+    lines.push(
+      `client alone (make + sha256 the layer, no I/O): ${results.clientFloor.mbPerSecond.toFixed(0)} MB/s; ` +
+        `a push near this is client-bound`,
+    );
+  }
+  for (const note of m.notes) lines.push(`note: ${note}`);
+  const errors = [
+    ...Object.entries(results.azurite.errors).map(([k, v]) => `azurite ${k}: ${v}`),
+    ...Object.entries(results.stowage.errors).map(([k, v]) => `stowage ${k}: ${v}`),
+    ...("skipped" in results.distribution
+      ? []
+      : Object.entries(results.distribution.errors).map(([k, v]) => `distribution ${k}: ${v}`)),
+  ];
+  for (const error of errors) lines.push(`ERROR ${error.split("\n")[0]}`);
+  return lines.join("\n");
+}
+
+/** Writes the JSON results (under dist/ by default, so nothing lands in git). */
+export function writeResults(results: BenchResults, path: string): string {
+  const full = resolve(path);
+  mkdirSync(dirname(full), { recursive: true });
+  writeFileSync(full, `${JSON.stringify({ ...results, table: renderTable(results).split("\n") }, null, 2)}\n`);
+  return full;
+}
+
+export function errorCount(results: BenchResults): number {
+  const dist = "skipped" in results.distribution ? 0 : Object.keys(results.distribution.errors).length;
+  return Object.keys(results.azurite.errors).length + Object.keys(results.stowage.errors).length + dist;
+}

@@ -1,0 +1,68 @@
+import type { Ceiling } from "./azurite-ceiling.js";
+import type { ColdStart } from "./cold-start.js";
+import type { LargePull, LargePush } from "./large-layer.js";
+import type { ManifestLoad } from "./manifest-load.js";
+import type { ImagePush, UploadMode } from "./small-image.js";
+import type { Throughput } from "./timing.js";
+
+/** Everything one run measured, as written to the JSON file. */
+export interface TargetResults {
+  /** Spawn -> first answered GET /v2/ of the process measured below (new container/tables for Stowage). */
+  firstStartMs?: number;
+  largePush?: LargePush;
+  largePull?: LargePull;
+  /** Stowage only: the same pull from a second server with STOWAGE_BLOB_REDIRECT=true. */
+  largePullRedirect?: LargePull;
+  smallImages?: Partial<Record<UploadMode, ImagePush | { unsupported: string }>>;
+  manifests?: ManifestLoad;
+  coldStart?: ColdStart;
+  /** Phase -> error message, for phases that failed. */
+  errors: Record<string, string>;
+}
+
+export interface BenchResults {
+  meta: {
+    startedAt: string;
+    finishedAt?: string;
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    /** 1-minute load average at start and end: other work on the machine skews everything. */
+    loadAverageStart: number;
+    loadAverageEnd?: number;
+    layerMiB: number;
+    azurite: string;
+    loadSeconds: number;
+    connections: number;
+    smallImage: string;
+    /** e.g. "50 x 64 KiB" */
+    smallImageShort: string;
+    phases: string[];
+    notes: string[];
+  };
+  /** The client alone making and hashing the layer's bytes (no I/O): the push's upper bound here. */
+  clientFloor?: Throughput;
+  azurite: { ceiling?: Ceiling; errors: Record<string, string> };
+  stowage: TargetResults;
+  distribution: (TargetResults & { version: string }) | { skipped: string };
+}
+
+/** Runs one phase; a failure is recorded (and printed) instead of ending the whole run. */
+export async function phase<T>(
+  errors: Record<string, string>,
+  name: string,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  process.stdout.write(`  ${name} ... `);
+  const started = performance.now();
+  try {
+    const result = await work();
+    console.log(`done (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    return result;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    errors[name] = message;
+    console.log(`FAILED: ${message.split("\n")[0]}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * `npm run bench`: Stowage measured against its storage ceiling (raw Azurite) and, when
+ * installed, against CNCF distribution 2.8, side by side in one run. Starts one Azurite, the
+ * registry as a child process, and the reference; stops all of them by PID at the end, on
+ * failure and on Ctrl-C. Talks to 127.0.0.1 only. Results: a table on stdout and JSON in
+ * dist/bench-results.json (BENCH_OUTPUT). Settings: bench/settings.ts.
+ */
+import { randomBytes } from "node:crypto";
+import { cpus, loadavg } from "node:os";
+import { startAzurite } from "../shared/server/azurite.js";
+import { measureAzuriteCeiling } from "./azurite-ceiling.js";
+import { measureClientFloor } from "./client-floor.js";
+import { measureColdStart } from "./cold-start.js";
+import { distributionVersion, findDistribution, startDistribution } from "./distribution.js";
+import { pullLargeLayer, pushLargeLayer } from "./large-layer.js";
+import { cleanupAll, installExitHandlers, tempDir, trackProcess } from "./lifecycle.js";
+import { measureManifestLoad } from "./manifest-load.js";
+import { MiB, Pattern } from "./pattern.js";
+import { errorCount, renderSummary, renderTable, writeResults } from "./report.js";
+import { phase, type BenchResults, type TargetResults } from "./results.js";
+import { loadSettings, type BenchSettings, type Phase } from "./settings.js";
+import { pushSmallImage, UnsupportedError, UPLOAD_MODES, type ImagePush } from "./small-image.js";
+import { startStowage } from "./stowage-server.js";
+import type { Target } from "./target.js";
+import { findWrk } from "./wrk.js";
+
+const AZURITE_NOTE: Record<BenchSettings["azurite"], string> = {
+  disk:
+    "Azurite is file-backed (--location in a temp dir), like `npm start`'s embedded Azurite and like " +
+    "distribution's filesystem storage, and so a layer does not sit in Azurite's JS heap (BENCH_AZURITE=memory to change)",
+  memory: "Azurite is in-memory (--inMemoryPersistence): layers live in Azurite's heap",
+};
+
+async function main(): Promise<number> {
+  const settings = loadSettings();
+  installExitHandlers();
+  const watchdog = setTimeout(() => {
+    console.error(
+      `\nwatchdog: the run exceeded ${settings.timeoutSeconds} s (BENCH_TIMEOUT_SECONDS); stopping everything`,
+    );
+    void cleanupAll().finally(() => process.exit(2));
+  }, settings.timeoutSeconds * 1000);
+
+  const layerBytes = settings.layerMiB * MiB;
+  // generous: a 2 MB/s floor plus a minute, so only a hung transfer hits it
+  const transferTimeoutMs = Math.round((layerBytes / 2e6) * 1000) + 60_000;
+  const smallImage = `${settings.smallLayers} x ${settings.smallLayerKiB} KiB layers, ${settings.smallConcurrency} at a time`;
+  const results: BenchResults = {
+    meta: {
+      startedAt: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      loadAverageStart: loadavg()[0] ?? NaN,
+      layerMiB: settings.layerMiB,
+      azurite: settings.azurite === "disk" ? "file-backed (temp dir)" : "in-memory",
+      loadSeconds: settings.loadSeconds,
+      connections: settings.connections,
+      smallImage,
+      smallImageShort: `${settings.smallLayers} x ${settings.smallLayerKiB} KiB`,
+      phases: [...settings.phases],
+      notes: [AZURITE_NOTE[settings.azurite], "MB/s = 10^6 bytes per second; ratios are Stowage / reference"],
+    },
+    azurite: { errors: {} },
+    stowage: { errors: {} },
+    distribution: { skipped: "not requested (BENCH_PHASES has no 'reference')" },
+  };
+  const has = (p: Phase) => settings.phases.has(p);
+
+  try {
+    console.log(
+      `Stowage benchmark: ${settings.layerMiB} MiB layer, Azurite ${results.meta.azurite}, phases ${[...settings.phases].join(",")}`,
+    );
+    console.log("starting Azurite and the registries");
+    const azurite = await startAzurite(settings.azurite === "disk" ? { location: tempDir("azurite") } : {});
+    trackProcess("azurite", azurite.pid, azurite.stop);
+
+    const id = randomBytes(4).toString("hex");
+    const storage = { connectionString: azurite.connectionString, container: `bench-${id}`, tablePrefix: `bench${id}` };
+    const stowage = await startStowage({ ...storage, cpuProfDir: settings.cpuProfDir });
+    results.stowage.firstStartMs = stowage.startMs;
+    const targets: { target: Target; results: TargetResults }[] = [{ target: stowage, results: results.stowage }];
+
+    let restartDistribution: (() => Promise<Target>) | undefined;
+    if (has("reference")) {
+      const binary = findDistribution();
+      if (!binary) {
+        results.distribution = { skipped: "docker-registry not installed (Debian: apt-get install docker-registry)" };
+      } else {
+        const dist: TargetResults & { version: string } = { version: await distributionVersion(binary), errors: {} };
+        results.distribution = dist;
+        const dir = tempDir("distribution");
+        restartDistribution = () => startDistribution({ binary, dir });
+        const target = await phase(dist.errors, "start distribution", restartDistribution);
+        if (target) {
+          dist.firstStartMs = target.startMs;
+          targets.push({ target, results: dist });
+        }
+      }
+    }
+    console.log(renderSummary(results).split("\n").slice(0, 4).join("\n"));
+
+    const pattern = new Pattern(layerBytes);
+    if (has("ceiling")) {
+      console.log(`storage ceiling (${settings.layerMiB} MiB straight into Azurite)`);
+      results.clientFloor = await phase(results.azurite.errors, "client only: generate + sha256", async () =>
+        measureClientFloor(pattern),
+      );
+      results.azurite.ceiling = await phase(results.azurite.errors, "raw upload + download", () =>
+        measureAzuriteCeiling(azurite.connectionString, pattern, transferTimeoutMs * 2),
+      );
+    }
+
+    if (has("push")) {
+      for (const { target, results: r } of targets) {
+        console.log(`${target.name}: ${settings.layerMiB} MiB layer`);
+        const repository = `bench/large-${id}`;
+        r.largePush = await phase(r.errors, "push", () =>
+          pushLargeLayer(target, repository, pattern, transferTimeoutMs),
+        );
+        const pushed = r.largePush;
+        if (!pushed) continue;
+        r.largePull = await phase(r.errors, "pull", () =>
+          pullLargeLayer(target, repository, pushed.digest, layerBytes, transferTimeoutMs),
+        );
+        if (target !== stowage) continue;
+        // the same bytes through a second server that answers blob GETs with a 307 to storage
+        r.largePullRedirect = await phase(r.errors, "pull with STOWAGE_BLOB_REDIRECT=true", async () => {
+          const redirecting = await startStowage(
+            { ...storage, env: { STOWAGE_BLOB_REDIRECT: "true" } },
+            "stowage-redirect",
+          );
+          try {
+            const pulled = await pullLargeLayer(redirecting, repository, pushed.digest, layerBytes, transferTimeoutMs);
+            if (!pulled.redirected) throw new Error("STOWAGE_BLOB_REDIRECT=true but the blob GET was not redirected");
+            return pulled;
+          } finally {
+            await redirecting.child.stop();
+          }
+        });
+      }
+    }
+
+    const forManifests = new Map<Target, ImagePush>();
+    const pushImage = async (target: Target, r: TargetResults, mode: (typeof UPLOAD_MODES)[number]) => {
+      const pushed = await phase(r.errors, `image push (${mode})`, async () => {
+        try {
+          return await pushSmallImage(target, `bench/small-${mode}-${id}`, {
+            count: settings.smallLayers,
+            size: settings.smallLayerKiB * 1024,
+            concurrency: settings.smallConcurrency,
+            mode,
+          });
+        } catch (error) {
+          if (error instanceof UnsupportedError) return { unsupported: error.message };
+          throw error;
+        }
+      });
+      if (pushed) (r.smallImages ??= {})[mode] = pushed;
+      if (pushed && "seconds" in pushed && !forManifests.has(target)) forManifests.set(target, pushed);
+    };
+    if (has("small")) {
+      console.log(`many small layers: ${smallImage}`);
+      for (const mode of UPLOAD_MODES) {
+        for (const { target, results: r } of targets) {
+          console.log(`${target.name}:`);
+          await pushImage(target, r, mode);
+        }
+      }
+    }
+
+    if (has("manifest")) {
+      const wrk = findWrk();
+      console.log(
+        `manifest reads: ${settings.loadSeconds} s each, ${settings.connections} keep-alive connections${wrk ? ", plus wrk" : ""}`,
+      );
+      if (!wrk) results.meta.notes.push("wrk not found: manifest GETs measured with the Node client only");
+      for (const { target, results: r } of targets) {
+        console.log(`${target.name}:`);
+        if (!forManifests.has(target)) await pushImage(target, r, "docker");
+        const image = forManifests.get(target);
+        if (!image) continue;
+        const repository = `bench/small-${image.mode}-${id}`;
+        r.manifests = await phase(r.errors, "manifest GET/HEAD load", () =>
+          measureManifestLoad(target, repository, image.tag, image.manifestDigest, {
+            connections: settings.connections,
+            seconds: settings.loadSeconds,
+            wrk,
+          }),
+        );
+      }
+    }
+
+    if (has("cold")) {
+      console.log(`cold start against existing storage, ${settings.coldStarts} times each`);
+      results.stowage.coldStart = await phase(results.stowage.errors, "stowage", () =>
+        measureColdStart(() => startStowage(storage, "stowage-cold-start"), settings.coldStarts),
+      );
+      const dist = "skipped" in results.distribution ? undefined : results.distribution;
+      if (dist && restartDistribution) {
+        const restart = restartDistribution;
+        dist.coldStart = await phase(dist.errors, "distribution", () => measureColdStart(restart, settings.coldStarts));
+      }
+    }
+
+    console.log("stopping the registries and Azurite");
+    for (const { target } of [...targets].reverse()) await target.child.stop();
+    if (settings.cpuProfDir) console.log(`Stowage CPU profile written to ${settings.cpuProfDir}`);
+  } finally {
+    await cleanupAll();
+    clearTimeout(watchdog);
+  }
+
+  results.meta.finishedAt = new Date().toISOString();
+  results.meta.loadAverageEnd = loadavg()[0];
+  console.log(`\n${renderSummary(results)}\n\n${renderTable(results)}\n`);
+  console.log(`results: ${writeResults(results, settings.output)}`);
+  return errorCount(results) > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    await cleanupAll();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,54 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../shared/server/azurite.js";
+import { startChild } from "./child-process.js";
+import { waitUntilServing, type Target } from "./target.js";
+
+/** The compiled server entry (dist/bench/ -> dist/shared/server/main.js). */
+const MAIN = fileURLToPath(new URL("../shared/server/main.js", import.meta.url));
+
+export interface StowageOptions {
+  connectionString: string;
+  container: string;
+  tablePrefix: string;
+  /** Run the server with --cpu-prof, writing the profile here when it stops. */
+  cpuProfDir?: string | undefined;
+  /** Extra STOWAGE_* settings (e.g. STOWAGE_BLOB_REDIRECT). */
+  env?: Record<string, string>;
+}
+
+/**
+ * `node dist/shared/server/main.js` on a free loopback port against an existing storage
+ * account (so it starts no Azurite of its own), access log off as in production defaults.
+ */
+export async function startStowage(options: StowageOptions, name = "stowage"): Promise<Target> {
+  const port = await freePort("127.0.0.1");
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    // the shell's own registry settings must not leak into the measured server
+    if (!key.startsWith("STOWAGE_") && !key.startsWith("BENCH_") && key !== "PORT" && key !== "HOST") env[key] = value;
+  }
+  Object.assign(env, {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    STOWAGE_STORAGE_CONNECTION_STRING: options.connectionString,
+    STOWAGE_CONTAINER: options.container,
+    STOWAGE_TABLE_PREFIX: options.tablePrefix,
+    STOWAGE_ACCESS_LOG: "false",
+    ...options.env,
+  });
+  const args = [MAIN];
+  if (options.cpuProfDir) {
+    mkdirSync(options.cpuProfDir, { recursive: true });
+    args.unshift("--cpu-prof", "--cpu-prof-dir", options.cpuProfDir);
+  }
+  const child = await startChild(name, process.execPath, args, env);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    const startMs = await waitUntilServing(child, url, name);
+    return { name: "stowage", url, pid: child.pid, startMs, child };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
