@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { webStreamOf, writeWebStream } from "../node-web-streams.js";
 import type { FetchHandler } from "../http/registry-app.js";
 
 /**
@@ -34,7 +33,7 @@ async function serve(handle: FetchHandler, req: IncomingMessage, res: ServerResp
     res.end();
     return;
   }
-  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res);
+  await writeWebStream(response.body, res);
 }
 
 function toRequest(req: IncomingMessage): Request {
@@ -45,7 +44,7 @@ function toRequest(req: IncomingMessage): Request {
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   const init: RequestInit & { duplex?: "half" } = { method: req.method ?? "GET", headers };
   if (hasBody) {
-    init.body = Readable.toWeb(req) as unknown as ReadableStream;
+    init.body = webStreamOf(req);
     init.duplex = "half"; // required by fetch for a streamed request body
   }
   return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, init);

@@ -1,10 +1,11 @@
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import {
   BlobSASPermissions,
   RestError,
   StorageSharedKeyCredential,
   type ContainerClient,
 } from "@azure/storage-blob";
+import { webStreamOf } from "../../node-web-streams.js";
 import { ConcurrentUpdateError, type BlobStore } from "../ports.js";
 
 /** BlobStore over one Azure Blob Storage container (block blobs). */
@@ -44,8 +45,7 @@ export class AzureBlobStore implements BlobStore {
 
   async read(blobName: string, offset = 0, length?: number): Promise<ReadableStream<Uint8Array>> {
     const response = await this.container.getBlobClient(blobName).download(offset, length);
-    const body = response.readableStreamBody as NodeJS.ReadableStream;
-    return Readable.toWeb(body as Readable) as ReadableStream<Uint8Array>;
+    return webStreamOf(response.readableStreamBody as Readable);
   }
 
   async readAll(blobName: string): Promise<Uint8Array> {
