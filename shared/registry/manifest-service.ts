@@ -9,7 +9,8 @@ import { isDigest, parseDigest } from "./references.js";
 const INLINE_LIMIT = 60_000;
 
 export interface StoredManifest {
-  record: ManifestRecord;
+  digest: string;
+  mediaType: string;
   content: Uint8Array;
 }
 
@@ -81,9 +82,16 @@ export class ManifestService {
 
   /** The manifest a tag or digest names in a repository. */
   async get(repository: string, reference: string): Promise<StoredManifest> {
+    if (!isDigest(reference)) {
+      // small manifests ride along in the tag row: one read
+      const tag = await this.metadata.getTag(repository, reference);
+      if (!tag) throw unknown(reference);
+      if (tag.content) return { digest: tag.digest, mediaType: tag.mediaType, content: tag.content };
+      reference = tag.digest;
+    }
     const record = await this.find(repository, reference);
     const content = record.content ?? (await this.blobs.readAll(record.blobName as string));
-    return { record, content };
+    return { digest: record.digest, mediaType: record.mediaType, content };
   }
 
   /** HEAD: metadata only. By tag this is a single point read. */
@@ -96,15 +104,9 @@ export class ManifestService {
     return this.find(repository, reference);
   }
 
-  private async find(repository: string, reference: string): Promise<ManifestRecord> {
-    let digest = reference;
-    if (!isDigest(reference)) {
-      const tag = await this.metadata.getTag(repository, reference);
-      if (!tag) throw unknown(reference);
-      digest = tag.digest;
-    }
+  private async find(repository: string, digest: string): Promise<ManifestRecord> {
     const record = await this.metadata.getManifest(repository, digest);
-    if (!record) throw unknown(reference);
+    if (!record) throw unknown(digest);
     return record;
   }
 

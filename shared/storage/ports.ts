@@ -84,6 +84,8 @@ export interface TagRecord {
   digest: string;
   mediaType: string;
   size: number;
+  /** The manifest bytes, when kept inline: a GET by tag is then a single read. */
+  content?: Uint8Array;
 }
 
 export interface Page<T> {

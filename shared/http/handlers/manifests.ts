@@ -24,8 +24,8 @@ export const headManifest: Handler = async ({ registry, params }) => {
  * (like zot and ACR) we serve what is stored and let the client decide.
  */
 export const getManifest: Handler = async ({ registry, params }) => {
-  const { record, content } = await registry.manifests.get(params.name as string, assertReference(params.reference as string));
-  return new Response(content, { status: 200, headers: manifestHeaders(record.digest, record.mediaType, record.size) });
+  const { digest, mediaType, content } = await registry.manifests.get(params.name as string, assertReference(params.reference as string));
+  return new Response(content, { status: 200, headers: manifestHeaders(digest, mediaType, content.byteLength) });
 };
 
 export const putManifest: Handler = async ({ registry, params, request }) => {

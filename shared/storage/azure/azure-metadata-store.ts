@@ -139,7 +139,8 @@ export class AzureMetadataStore implements MetadataStore {
     const tx = new TableTransaction();
     tx.upsertEntity({ partitionKey, rowKey: `manifest:${digest}`, ...defined(stored), size: BigInt(size) }, "Replace");
     if (tag !== undefined) {
-      tx.upsertEntity({ partitionKey, rowKey: `tag:${tag}`, digest, mediaType, size: BigInt(size) }, "Replace");
+      const fields = defined({ digest, mediaType, size: BigInt(size), content: manifest.content });
+      tx.upsertEntity({ partitionKey, rowKey: `tag:${tag}`, ...fields }, "Replace");
     }
     if (subject) {
       const referrer = { digest, mediaType, size: BigInt(size), artifactType, annotations: annotations && JSON.stringify(annotations) };
@@ -186,7 +187,9 @@ export class AzureMetadataStore implements MetadataStore {
   async getTag(repository: string, tag: string): Promise<TagRecord | undefined> {
     const row = await getRow(this.tables.repositories, encodeKey(repository), `tag:${tag}`);
     if (!row) return undefined;
-    return { tag, digest: row.digest as string, mediaType: row.mediaType as string, size: Number(row.size) };
+    const record: TagRecord = { tag, digest: row.digest as string, mediaType: row.mediaType as string, size: Number(row.size) };
+    if (row.content instanceof Uint8Array) record.content = row.content;
+    return record;
   }
 
   async listTags(repository: string, after: string | undefined, limit: number): Promise<Page<string>> {
