@@ -189,7 +189,7 @@ describe("OCI Distribution: errors", () => {
         [`/v2/errors/repo/blobs/${digest}`, {}, 404, "BLOB_UNKNOWN"],
         ["/v2/errors/repo/manifests/latest", {}, 404, "MANIFEST_UNKNOWN"],
         ["/v2/errors/repo/manifests/latest", { method: "PUT", body: bytes("nope") }, 400, "MANIFEST_INVALID"],
-        ["/v2/errors/repo/manifests/bad!tag", {}, 400, "TAG_INVALID"],
+        ["/v2/errors/repo/manifests/bad!tag", { method: "PUT", body: bytes("{}") }, 400, "TAG_INVALID"],
         [`/v2/errors/repo/blobs/uploads/${"f".repeat(32)}`, {}, 404, "BLOB_UPLOAD_UNKNOWN"],
         ["/v2/errors/repo/tags/list?n=x", {}, 400, "PAGINATION_NUMBER_INVALID"],
       ];
