@@ -1,19 +1,14 @@
 import functions, { type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
-import { lazyHandler, toFetchRequest, toHttpResponse } from "../shared/adapters/functions-http.js";
-import { loadConfig } from "../shared/config.js";
-import { createRegistry } from "../shared/create-registry.js";
-import { accessLogger } from "../shared/adapters/access-log.js";
+import { toFetchRequest, toHttpResponse } from "../shared/adapters/functions-http.js";
+import { functionsApp } from "../shared/adapters/functions-app.js";
 
 const { app } = functions;
 app.setup({ enableHttpStream: true });
 
-// the Functions host keeps its own request log; ours adds only server errors with their cause
-const registry = lazyHandler(() => createRegistry(loadConfig(), accessLogger(false)));
-
 /** Every OCI Distribution / Docker Registry v2 request under /v2/. */
 export async function registryHandler(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
-  const handle = await registry();
-  return toHttpResponse(await handle(toFetchRequest(request)), request.method);
+  const { registry } = await functionsApp();
+  return toHttpResponse(await registry(toFetchRequest(request)), request.method);
 }
 
 app.http("registry", {

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { z } from "zod";
 
 const bool = z
@@ -42,6 +43,46 @@ const schema = z.object({
   STOWAGE_AUTO_MOUNT: bool.default(false),
   /** Seconds an upload may stay unfinished before it is forgotten (default one day). */
   STOWAGE_UPLOAD_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
+
+  // ---- authentication (Docker token auth; see shared/auth) ----
+  /** The registry's URL as clients reach it; the token realm is `<url>/token`. Unset: from the request's Host. */
+  STOWAGE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Believe X-Forwarded-Proto/-Host/-For (only behind a reverse proxy that sets them). */
+  STOWAGE_TRUST_PROXY: bool.default(false),
+  /** The `service` of the challenge and the tokens' audience. */
+  STOWAGE_TOKEN_SERVICE: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,253}$/, "letters, digits, . _ : -")
+    .default("stowage"),
+  /** The tokens' issuer. */
+  STOWAGE_TOKEN_ISSUER: z
+    .string()
+    .regex(/^[A-Za-z0-9._:/-]{1,253}$/, "letters, digits, . _ : / -")
+    .default("stowage"),
+  STOWAGE_TOKEN_TTL_SECONDS: int(60, 3600).default(300),
+  STOWAGE_REFRESH_TOKEN_TTL_DAYS: int(1, 3650).default(90),
+  /** Password of the `admin` user created on first start (otherwise one is generated). */
+  STOWAGE_ADMIN_PASSWORD: z.string().min(8, "at least 8 characters").optional(),
+  /** Comma-separated repository patterns anyone may pull without credentials (`*`, `public/*`). */
+  STOWAGE_ANONYMOUS_PULL: z
+    .string()
+    .regex(/^[a-z0-9._/*-]+(,[a-z0-9._/*-]+)*$/, "comma-separated repository patterns")
+    .optional(),
+  STOWAGE_LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+  STOWAGE_LOGIN_LOCKOUT_SECONDS: int(1, 86_400).default(900),
+  /** Azure Key Vault holding the signing keys and bootstrap secrets; unset: files in STOWAGE_SECRETS_DIR. */
+  STOWAGE_KEY_VAULT_URL: z.url({ protocol: /^https$/ }).optional(),
+  /** Key Vault REST API version (Azure Stack Hub: 7.1). */
+  STOWAGE_KEY_VAULT_API_VERSION: z.enum(["7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01"]).optional(),
+  /** Azure Stack Hub: its challenge names a resource outside the vault's domain. */
+  STOWAGE_KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: bool.default(false),
+  /** Where secrets are kept without Key Vault (default: `<STOWAGE_DATA_DIR>/secrets`). */
+  STOWAGE_SECRETS_DIR: z.string().min(1).optional(),
+  /** Prefix of the secret names (`<prefix>-signing-key`, `<prefix>-admin-password`). */
+  STOWAGE_SECRET_PREFIX: z
+    .string()
+    .regex(/^[0-9a-zA-Z-]{1,64}$/, "letters, digits and -")
+    .default("stowage"),
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -63,6 +104,31 @@ export interface Config {
   deleteEnabled: boolean;
   autoMount: boolean;
   uploadTtlMs: number;
+  auth: AuthConfig;
+}
+
+/** Authentication settings (see shared/auth). */
+export interface AuthConfig {
+  publicUrl: string | undefined;
+  trustProxy: boolean;
+  service: string;
+  issuer: string;
+  tokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  adminPassword: string | undefined;
+  /** Repository patterns open to anonymous pull ([] = none). */
+  anonymousPull: string[];
+  loginMaxFailures: number;
+  loginLockoutSeconds: number;
+  keyVault: KeyVaultConfig | undefined;
+  secretsDir: string;
+  secretPrefix: string;
+}
+
+export interface KeyVaultConfig {
+  url: string;
+  serviceVersion: Settings["STOWAGE_KEY_VAULT_API_VERSION"];
+  disableChallengeResourceVerification: boolean;
 }
 
 export class ConfigError extends Error {
@@ -95,5 +161,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deleteEnabled: s.STOWAGE_DELETE_ENABLED,
     autoMount: s.STOWAGE_AUTO_MOUNT,
     uploadTtlMs: s.STOWAGE_UPLOAD_TTL_SECONDS * 1000,
+    auth: {
+      publicUrl: s.STOWAGE_PUBLIC_URL,
+      trustProxy: s.STOWAGE_TRUST_PROXY,
+      service: s.STOWAGE_TOKEN_SERVICE,
+      issuer: s.STOWAGE_TOKEN_ISSUER,
+      tokenTtlSeconds: s.STOWAGE_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: s.STOWAGE_REFRESH_TOKEN_TTL_DAYS * 86_400,
+      adminPassword: s.STOWAGE_ADMIN_PASSWORD,
+      anonymousPull: s.STOWAGE_ANONYMOUS_PULL?.split(",") ?? [],
+      loginMaxFailures: s.STOWAGE_LOGIN_MAX_FAILURES,
+      loginLockoutSeconds: s.STOWAGE_LOGIN_LOCKOUT_SECONDS,
+      keyVault: s.STOWAGE_KEY_VAULT_URL
+        ? {
+            url: s.STOWAGE_KEY_VAULT_URL,
+            serviceVersion: s.STOWAGE_KEY_VAULT_API_VERSION,
+            disableChallengeResourceVerification: s.STOWAGE_KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION,
+          }
+        : undefined,
+      secretsDir: s.STOWAGE_SECRETS_DIR ?? join(s.STOWAGE_DATA_DIR, "secrets"),
+      secretPrefix: s.STOWAGE_SECRET_PREFIX,
+    },
   };
 }

@@ -1,14 +1,28 @@
+import { createAuth } from "./auth/create-auth.js";
 import type { Config } from "./config.js";
+import type { Authorizer } from "./http/authorizer.js";
 import { createRegistryApp, type FetchHandler, type RequestObserver } from "./http/registry-app.js";
 import { RegistryService } from "./registry/registry-service.js";
 import { createAzureStorage } from "./storage/azure/azure-storage.js";
 
-/**
- * Wires the registry from configuration: Azure storage -> service -> HTTP app.
- * `connectionString` overrides the configured one (the Node server passes its embedded Azurite's).
- */
-export async function createRegistry(config: Config, observe?: RequestObserver, connectionString = config.connectionString): Promise<FetchHandler> {
+export interface RegistryOptions {
+  /** Observes every answered request (access log). */
+  observe?: RequestObserver;
+  /** Overrides the configured connection (the Node server passes its embedded Azurite's). */
+  connectionString?: string;
+  /**
+   * Who may do what. Omitted: Docker token auth built from the configuration (createAuth),
+   * so a registry is never open by accident; pass `openAccess` only where that is meant
+   * (the protocol tests).
+   */
+  authorizer?: Authorizer;
+}
+
+/** Wires the registry from configuration: Azure storage -> service -> HTTP app, behind auth. */
+export async function createRegistry(config: Config, options: RegistryOptions = {}): Promise<FetchHandler> {
+  const connectionString = options.connectionString ?? config.connectionString;
   if (!connectionString) throw new Error("STOWAGE_STORAGE_CONNECTION_STRING is not set");
+  const authorizer = options.authorizer ?? (await createAuth(config, { connectionString })).authorizer;
   const storage = await createAzureStorage({
     connectionString,
     container: config.container,
@@ -25,5 +39,5 @@ export async function createRegistry(config: Config, observe?: RequestObserver, 
     uploadTtlMs: config.uploadTtlMs,
   });
   const app = { chunks: { min: 1, max: config.chunkMaxBytes }, deleteEnabled: config.deleteEnabled };
-  return createRegistryApp(registry, observe ? { ...app, observe } : app);
+  return createRegistryApp(registry, { ...app, authorizer, ...(options.observe ? { observe: options.observe } : {}) });
 }

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
-import type { FetchHandler } from "../http/registry-app.js";
+import { lastForwardedFor, recordClientAddress } from "../http/client-address.js";
 
 /**
  * The Azure Functions adapter: HttpRequest -> Request, Response -> HttpResponseInit.
@@ -12,7 +12,9 @@ export function toFetchRequest(request: HttpRequest): Request {
     init.body = request.body as unknown as ReadableStream;
     init.duplex = "half"; // required by fetch for a streamed request body
   }
-  return new Request(request.url, init);
+  // the Functions front end is a proxy: the client is the address it appended to X-Forwarded-For
+  const fetchRequest = new Request(request.url, init);
+  return recordClientAddress(fetchRequest, lastForwardedFor(fetchRequest));
 }
 
 export async function toHttpResponse(response: Response, method: string): Promise<HttpResponseInit> {
@@ -31,8 +33,8 @@ export async function toHttpResponse(response: Response, method: string): Promis
  * Builds the core once per cold start and reuses it. A failed start (storage unreachable)
  * is not cached, so the next invocation tries again.
  */
-export function lazyHandler(create: () => Promise<FetchHandler>): () => Promise<FetchHandler> {
-  let pending: Promise<FetchHandler> | undefined;
+export function lazy<T>(create: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
   return () => {
     pending ??= create().catch((error: unknown) => {
       pending = undefined;

@@ -5,6 +5,7 @@ import {
   UploadRangeError,
   type ErrorCode,
 } from "../registry/errors.js";
+import { TooManyRequestsError, UnauthorizedError } from "./auth-errors.js";
 import { uploadHeaders } from "./upload-headers.js";
 
 /** The one table from error code to HTTP status (OCI Distribution Spec, "Error Codes"). */
@@ -46,6 +47,10 @@ export function errorResponse(error: unknown, method = "GET"): Response {
     headers["Content-Range"] = `bytes */${known.size}`; // RFC 9110: the size the range missed
   } else if (known instanceof MethodNotAllowedError) {
     headers.Allow = known.allowed.join(", "); // RFC 9110: a 405 must list what is allowed
+  } else if (known instanceof UnauthorizedError) {
+    headers["WWW-Authenticate"] = known.challenge; // where and how to get a token
+  } else if (known instanceof TooManyRequestsError) {
+    headers["Retry-After"] = String(known.retryAfterSeconds);
   }
   const body = JSON.stringify({
     errors: [{ code: known.code, message: known.message, detail: known.detail ?? {} }],

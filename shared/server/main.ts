@@ -1,8 +1,9 @@
-import { join, resolve } from "node:path";
+import { bootstrapMessage } from "../auth/admin-bootstrap.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { createRegistry } from "../create-registry.js";
-import { startAzurite, type AzuriteInstance } from "./azurite.js";
+import type { AzuriteInstance } from "./azurite.js";
 import { accessLogger } from "../adapters/access-log.js";
+import { createServerApp } from "./compose.js";
+import { azuriteLocation, startDataDirAzurite } from "./data-dir-azurite.js";
 import { createNodeServer } from "./node-server.js";
 
 /**
@@ -14,14 +15,22 @@ async function main(): Promise<void> {
   let azurite: AzuriteInstance | undefined;
   let connectionString = config.connectionString;
   if (!connectionString) {
-    const location = join(resolve(config.dataDir), "azurite");
-    azurite = await startAzurite({ location });
+    azurite = await startDataDirAzurite(config.dataDir);
     connectionString = azurite.connectionString;
-    console.log(`storage: embedded Azurite (pid ${azurite.pid}), data in ${location}`);
+    console.log(`storage: embedded Azurite (pid ${azurite.pid}), data in ${azuriteLocation(config.dataDir)}`);
   } else {
     console.log("storage: configured Azure Storage account");
   }
-  const handle = await createRegistry(config, accessLogger(process.env.STOWAGE_ACCESS_LOG === "true"), connectionString);
+  const observe = accessLogger(process.env.STOWAGE_ACCESS_LOG === "true");
+  const { handle, auth } = await createServerApp(config, { connectionString, observe }).catch(
+    async (error: unknown) => {
+      await azurite?.stop(); // do not leave the embedded Azurite behind
+      throw error;
+    },
+  );
+  console.log(`secrets: ${auth.secrets.description}`);
+  const bootstrap = bootstrapMessage(auth.bootstrap, auth.secrets.description, true);
+  if (bootstrap) console.log(bootstrap);
   const server = createNodeServer(handle);
   server.listen(config.port, config.host, () => {
     const address = server.address() as { port: number };

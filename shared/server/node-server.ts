@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { webStreamOf, writeWebStream } from "../node-web-streams.js";
+import { recordClientAddress } from "../http/client-address.js";
 import type { FetchHandler } from "../http/registry-app.js";
 
 /**
@@ -47,5 +48,6 @@ function toRequest(req: IncomingMessage): Request {
     init.body = webStreamOf(req);
     init.duplex = "half"; // required by fetch for a streamed request body
   }
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, init);
+  const request = new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, init);
+  return recordClientAddress(request, req.socket.remoteAddress); // for login throttling
 }

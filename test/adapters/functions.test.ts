@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import functions, { type HttpRequestInit, type HttpResponseInit } from "@azure/functions";
 import { useAzurite } from "../helpers/azurite.js";
@@ -14,6 +17,7 @@ const { HttpRequest, InvocationContext } = functions;
 describe("Azure Functions adapter (functions/registry.ts)", () => {
   const azurite = useAzurite();
   let handler: typeof import("../../functions/registry.js").registryHandler;
+  let token: string;
 
   before(async () => {
     const id = randomBytes(4).toString("hex");
@@ -22,12 +26,34 @@ describe("Azure Functions adapter (functions/registry.ts)", () => {
       STOWAGE_CONTAINER: `fn-${id}`,
       STOWAGE_TABLE_PREFIX: `fn${id}`,
       STOWAGE_BLOB_REDIRECT: "true",
+      STOWAGE_ADMIN_PASSWORD: "functions-admin-password",
+      STOWAGE_SECRETS_DIR: await mkdtemp(join(tmpdir(), "stw-fn-secrets-")),
     });
     ({ registryHandler: handler } = await import("../../functions/registry.js"));
+    // a token from the token function (functions/token.ts), as a client would get one
+    const { tokenHandler } = await import("../../functions/token.js");
+    const scopes = ["fn/app", "fn/range", "fn/image"].map((name) => `scope=repository:${name}:pull,push`).join("&");
+    const authorization = `Basic ${Buffer.from("admin:functions-admin-password").toString("base64")}`;
+    const reply = await tokenHandler(
+      new HttpRequest({ method: "GET", url: `http://func.test/token?${scopes}`, headers: { authorization } }),
+      new InvocationContext({ logHandler() {} }),
+    );
+    assert.equal(reply.status, 200);
+    token = (JSON.parse((await bodyBytes(reply)).toString()) as { token: string }).token;
   });
 
-  const call = (init: HttpRequestInit) =>
-    handler(new HttpRequest({ ...init, url: `http://func.test${init.url}` }), new InvocationContext({ logHandler() {} }));
+  /** A registry request with the bearer token (`anonymous: true` sends none). */
+  const call = (init: HttpRequestInit & { anonymous?: boolean }) => {
+    const { anonymous, ...rest } = init;
+    const headers = {
+      ...(rest.headers as Record<string, string> | undefined),
+      ...(anonymous ? {} : { authorization: `Bearer ${token}` }),
+    };
+    return handler(
+      new HttpRequest({ ...rest, headers, url: `http://func.test${init.url}` }),
+      new InvocationContext({ logHandler() {} }),
+    );
+  };
 
   async function bodyBytes(response: HttpResponseInit): Promise<Buffer> {
     assert.ok(response.body instanceof ReadableStream, "body is streamed, not buffered");
@@ -36,7 +62,17 @@ describe("Azure Functions adapter (functions/registry.ts)", () => {
     return Buffer.concat(chunks);
   }
 
-  const header = (response: HttpResponseInit, name: string) => (response.headers as Record<string, string>)[name.toLowerCase()];
+  const header = (response: HttpResponseInit, name: string) =>
+    (response.headers as Record<string, string>)[name.toLowerCase()];
+
+  it("challenges a request without a token, naming the token function as realm", async () => {
+    const response = await call({ method: "GET", url: "/v2/fn/app/manifests/1", anonymous: true });
+    assert.equal(response.status, 401);
+    assert.equal(
+      header(response, "WWW-Authenticate"),
+      'Bearer realm="http://func.test/token",service="stowage",scope="repository:fn/app:pull"',
+    );
+  });
 
   it("answers GET /v2/ with the API version header", async () => {
     const response = await call({ method: "GET", url: "/v2/" });
@@ -46,7 +82,11 @@ describe("Azure Functions adapter (functions/registry.ts)", () => {
 
   it("takes a monolithic upload, answers HEAD without a body, and redirects GET to a working SAS URL", async () => {
     const blob = randomBlob(100_000);
-    const put = await call({ method: "POST", url: `/v2/fn/app/blobs/uploads/?digest=${blob.digest}`, body: { bytes: blob.data } });
+    const put = await call({
+      method: "POST",
+      url: `/v2/fn/app/blobs/uploads/?digest=${blob.digest}`,
+      body: { bytes: blob.data },
+    });
     assert.equal(put.status, 201);
     assert.equal(header(put, "Docker-Content-Digest"), blob.digest);
 
@@ -66,8 +106,16 @@ describe("Azure Functions adapter (functions/registry.ts)", () => {
 
   it("streams a ranged blob read through the function (206)", async () => {
     const blob = randomBlob(50_000);
-    await call({ method: "POST", url: `/v2/fn/range/blobs/uploads/?digest=${blob.digest}`, body: { bytes: blob.data } });
-    const response = await call({ method: "GET", url: `/v2/fn/range/blobs/${blob.digest}`, headers: { range: "bytes=100-199" } });
+    await call({
+      method: "POST",
+      url: `/v2/fn/range/blobs/uploads/?digest=${blob.digest}`,
+      body: { bytes: blob.data },
+    });
+    const response = await call({
+      method: "GET",
+      url: `/v2/fn/range/blobs/${blob.digest}`,
+      headers: { range: "bytes=100-199" },
+    });
     assert.equal(response.status, 206);
     assert.equal(header(response, "Content-Range"), `bytes 100-199/${blob.data.length}`);
     assert.deepEqual(await bodyBytes(response), blob.data.subarray(100, 200));
@@ -85,7 +133,11 @@ describe("Azure Functions adapter (functions/registry.ts)", () => {
     assert.equal(done.status, 201);
 
     const config = randomBlob(100);
-    await call({ method: "POST", url: `/v2/fn/image/blobs/uploads/?digest=${config.digest}`, body: { bytes: config.data } });
+    await call({
+      method: "POST",
+      url: `/v2/fn/image/blobs/uploads/?digest=${config.digest}`,
+      body: { bytes: config.data },
+    });
     const manifest = JSON.stringify({
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.manifest.v1+json",

@@ -3,11 +3,15 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { startAzurite, type AzuriteInstance } from "../../shared/server/azurite.js";
 import { OCI_MANIFEST, sha256, writeOciArchive, writeOciLayout, type OciImage } from "./oci-image.js";
 import { run, searchPath, startDaemon, waitForDaemon, which, type Daemon } from "./processes.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
+
+/** The compiled admin CLI (dist/test/e2e -> dist/shared/cli). */
+const CLI = fileURLToPath(new URL("../../shared/cli/main.js", import.meta.url));
 
 /**
  * End to end: the Node server process over Azurite, driven by the real clients installed on
@@ -97,9 +101,11 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
 
   /** The digest the registry answers for a tag (HEAD, as clients resolve it). */
   async function tagDigest(repository: string, tag: string): Promise<string | null> {
+    const token = await registry().token([`repository:${repository}:pull`]);
     const response = await fetch(`${registry().url}/v2/${repository}/manifests/${tag}`, {
       method: "HEAD",
       headers: {
+        Authorization: `Bearer ${token}`,
         Accept: [
           OCI_MANIFEST,
           "application/vnd.oci.image.index.v1+json",
@@ -129,7 +135,10 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
    */
   async function clientSetup(name: string): Promise<{ image: OciImage; env: Record<string, string> }> {
     const image = await writeOciLayout(join(work, `${name}-image`), { tag: "1", layerKiB: 256, layerCount: 2 });
-    return { image, env: { ...env, XDG_CACHE_HOME: join(work, `${name}-cache`) } };
+    // its own auth file, so one client's login never serves another (podman refuses a missing one)
+    const authFile = join(work, `${name}-auth.json`);
+    await writeFile(authFile, JSON.stringify({ auths: {} }));
+    return { image, env: { ...env, XDG_CACHE_HOME: join(work, `${name}-cache`), REGISTRY_AUTH_FILE: authFile } };
   }
 
   const execWith = (clientEnv: Record<string, string>) => (command: string, args: string[], extraEnv: Record<string, string> = {}) =>
@@ -180,6 +189,10 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
       const exec = execWith(clientEnv);
       const host = registry().host;
       const policy = ["--policy", join(work, "policy.json")];
+      const password = registry().adminPassword;
+      // wrong credentials are refused at login; right ones are stored in the auth file
+      await assert.rejects(exec("skopeo", ["login", "--tls-verify=false", "-u", "admin", "-p", "wrong-password", host]));
+      await exec("skopeo", ["login", "--tls-verify=false", "-u", "admin", "-p", password, host]);
       await exec("skopeo", ["copy", ...policy, "--dest-tls-verify=false", `oci:${image.dir}:${image.tag}`, `docker://${host}/e2e/skopeo:1`]);
       assert.equal(await tagDigest("e2e/skopeo", "1"), image.manifestDigest, "the registry's digest for the pushed tag");
 
@@ -198,6 +211,17 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
       }
       const files = (await readdir(out)).filter((f) => f !== "version" && f !== "manifest.json").sort();
       assert.deepEqual(files, wanted.map((d) => d.digest.slice("sha256:".length)).sort(), "exactly the image's blobs");
+
+      // without credentials (or with wrong ones) the same pull is refused
+      const anonymous = await exec("skopeo", ["inspect", "--raw", "--no-creds", "--tls-verify=false", `docker://${host}/e2e/skopeo:1`]).then(
+        () => "pulled",
+        (error: Error) => error.message,
+      );
+      assert.match(anonymous, /unauthorized|authentication required/i, "skopeo without credentials must be refused");
+      await assert.rejects(
+        exec("skopeo", ["copy", ...policy, "--src-tls-verify=false", "--src-creds", "admin:wrong-password", `docker://${host}/e2e/skopeo:1`, `dir:${out}-wrong`]),
+        "skopeo with a wrong password must be refused",
+      );
 
       // registry to registry within the server: the blobs may be mounted across repositories
       await exec("skopeo", [
@@ -228,6 +252,7 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
       const archive = join(work, "podman-image.tar");
       await exec("skopeo", ["copy", "--policy", join(work, "policy.json"), `oci:${image.dir}:${image.tag}`, `docker-archive:${archive}:${ref}`]);
       await podman(["load", "-q", "-i", archive]);
+      await podman(["login", "--tls-verify=false", "-u", "admin", "-p", registry().adminPassword, registry().host]);
       const digestFile = join(work, "podman-pushed.digest");
       await podman(["push", "--tls-verify=false", "--digestfile", digestFile, ref]);
       const pushed = (await readFile(digestFile, "utf8")).trim();
@@ -282,6 +307,8 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         const archive = join(work, "docker-image.tar");
         await exec("skopeo", ["copy", "--policy", join(work, "policy.json"), `oci:${image.dir}:${image.tag}`, `docker-archive:${archive}:${ref}`]);
         await docker(["load", "-i", archive]);
+        // docker login: GET /token with offline_token; the daemon then uses the refresh token (POST)
+        await docker(["login", "-u", "admin", "-p", registry().adminPassword, registry().host]);
         const push = await docker(["push", ref]);
         const pushed = /digest: (sha256:[0-9a-f]{64})/.exec(push.stdout)?.[1];
         assert.ok(pushed, `no digest in docker push output:\n${push.stdout}`);
@@ -294,6 +321,15 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         assert.equal(pulled, pushed, `pulled manifest digest equals pushed; docker pull said:\n${pull.stdout}`);
         const repoDigests = JSON.parse((await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", ref])).stdout) as string[];
         assert.ok(repoDigests.includes(`${registry().host}/e2e/docker@${pushed}`), `RepoDigests: ${repoDigests.join(", ")}`);
+
+        // logged out, the same pull is refused
+        await docker(["logout", registry().host]);
+        await docker(["rmi", ref]);
+        const anonymous = await docker(["pull", ref]).then(
+          () => "pulled",
+          (error: Error) => error.message,
+        );
+        assert.match(anonymous, /unauthorized|authentication required|denied/i, "docker without credentials must be refused");
       } catch (error) {
         if (error instanceof Error && dockerd) error.message += `\n--- dockerd log (tail) ---\n${dockerd.log()}`;
         throw error;
@@ -317,14 +353,16 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         const archive = join(work, "ctr-image.tar");
         await writeOciArchive(image, archive);
         await ctr(["images", "import", "--base-name", `${host}/e2e/ctr`, archive]);
-        await ctr(["images", "push", "--plain-http", ref]);
+        const user = `admin:${registry().adminPassword}`;
+        await assert.rejects(ctr(["images", "push", "--plain-http", ref]), "containerd without credentials must be refused");
+        await ctr(["images", "push", "--plain-http", "--user", user, ref]);
         assert.equal(await tagDigest("e2e/ctr", "1"), image.manifestDigest, "the registry's digest for the pushed tag");
 
         await ctr(["images", "rm", "--sync", ref]);
         const left = (await ctr(["content", "ls", "-q"])).stdout;
         for (const layer of image.layers) assert.ok(!left.includes(layer.digest), `layer ${layer.digest} still in the content store before the pull`);
 
-        await ctr(["images", "pull", "--plain-http", ref]);
+        await ctr(["images", "pull", "--plain-http", "--user", user, ref]);
         const listing = (await ctr(["images", "ls"])).stdout;
         const line = listing.split("\n").find((l) => l.startsWith(`${ref} `));
         assert.ok(line, `pulled image not listed:\n${listing}`);
@@ -336,6 +374,66 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
           const bytes = await readFile(join(store, descriptor.digest.slice("sha256:".length)));
           assert.ok(bytes.equals(image.blobs.get(descriptor.digest) as Buffer), `bytes of pulled blob ${descriptor.digest}`);
         }
+      } catch (error) {
+        if (error instanceof Error) error.message += `\n--- containerd log (tail) ---\n${daemon.log()}`;
+        throw error;
+      } finally {
+        await daemon.stop();
+      }
+    });
+  });
+  /**
+   * What a Kubernetes node does with an `imagePullSecrets` secret: kubelet reads the
+   * `.dockerconfigjson`, takes the username and password for the registry host from `auth`,
+   * and hands them to containerd, whose resolver logs in with the OAuth2 POST form. `ctr
+   * --user` drives that same resolver. The secret holds a pull-only access token made with
+   * the admin CLI.
+   */
+  test("containerd: a .dockerconfigjson from a pull-only access token pulls, and cannot push", { timeout: TEST_MS }, async (t) => {
+    if (!requireBinaries(t, "containerd", "ctr")) return;
+    await withServerLog(async () => {
+      const { image, env: clientEnv } = await clientSetup("pull-secret");
+      const exec = execWith(clientEnv);
+      const server = registry();
+      const host = server.host;
+      const ref = `${host}/e2e/k8s/app:1`;
+
+      // the operator: an access token that may only pull from e2e/k8s/*, printed once by the CLI
+      const cliEnv = { ...clientEnv, STOWAGE_STORAGE_CONNECTION_STRING: azurite?.connectionString ?? "", STOWAGE_TABLE_PREFIX: server.tablePrefix };
+      const created = await run(process.execPath, [CLI, "token", "create", "k8s-nodes", "--allow", "e2e/k8s/*:pull", "--expires", "1d"], { env: cliEnv });
+      const secret = created.stdout.trim();
+      assert.match(secret, /^stw_/);
+      const dockerconfigjson = JSON.stringify({
+        auths: { [host]: { username: "k8s-nodes", password: secret, auth: Buffer.from(`k8s-nodes:${secret}`).toString("base64") } },
+      });
+      // as `kubectl create secret docker-registry` stores it, and as kubelet reads it back
+      const kubernetesSecret = { type: "kubernetes.io/dockerconfigjson", data: { ".dockerconfigjson": Buffer.from(dockerconfigjson).toString("base64") } };
+      const config = JSON.parse(Buffer.from(kubernetesSecret.data[".dockerconfigjson"], "base64").toString()) as { auths: Record<string, { auth: string }> };
+      const credentials = Buffer.from(config.auths[host]?.auth ?? "", "base64").toString();
+
+      const { daemon, socket } = await startContainerd("pull-secret-containerd");
+      try {
+        const ctr = (args: string[]) => exec("ctr", ["--address", socket, ...args]);
+        const archive = join(work, "pull-secret-image.tar");
+        await writeOciArchive(image, archive);
+        await ctr(["images", "import", "--base-name", `${host}/e2e/k8s/app`, archive]);
+        await ctr(["images", "push", "--plain-http", "--user", `admin:${server.adminPassword}`, ref]);
+        await ctr(["images", "rm", "--sync", ref]);
+
+        const tokenPostsBefore = (server.output().match(/POST \/token 200/g) ?? []).length;
+        await ctr(["images", "pull", "--plain-http", "--user", credentials, ref]);
+        const line = (await ctr(["images", "ls"])).stdout.split("\n").find((l) => l.startsWith(`${ref} `));
+        assert.equal(/sha256:[0-9a-f]{64}/.exec(line ?? "")?.[0], image.manifestDigest, "pulled with the pull secret");
+        assert.ok((server.output().match(/POST \/token 200/g) ?? []).length > tokenPostsBefore, "containerd logged in with the OAuth2 POST form");
+
+        // the same credentials cannot push, not even to the repository they can pull
+        await ctr(["images", "tag", ref, `${host}/e2e/k8s/app:2`]);
+        await assert.rejects(ctr(["images", "push", "--plain-http", "--user", credentials, `${host}/e2e/k8s/app:2`]), "a pull-only token must not push");
+        const tag2 = await fetch(`${server.url}/v2/e2e/k8s/app/manifests/2`, {
+          method: "HEAD",
+          headers: { Authorization: `Bearer ${await server.token(["repository:e2e/k8s/app:pull"])}`, Accept: OCI_MANIFEST },
+        });
+        assert.equal(tag2.status, 404, "nothing was pushed");
       } catch (error) {
         if (error instanceof Error) error.message += `\n--- containerd log (tail) ---\n${daemon.log()}`;
         throw error;

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../shared/server/azurite.js";
 
@@ -16,6 +19,13 @@ export interface ServerProcessOptions {
   tablePrefix?: string;
   /** Extra environment variables for the server (STOWAGE_*). */
   env?: Record<string, string>;
+  /** Password of the `admin` user it creates on first start; random when omitted. */
+  adminPassword?: string;
+  /**
+   * Its data directory (the local signing keys live in `<dir>/secrets`); a fresh temporary
+   * one when omitted. Servers that share storage must share it too, as they would share a Key Vault.
+   */
+  dataDir?: string;
   /** How long to wait for GET /v2/ to answer. */
   startTimeoutMs?: number;
 }
@@ -30,6 +40,10 @@ export interface ServerProcess {
   pid: number;
   container: string;
   tablePrefix: string;
+  /** The `admin` user's password (STOWAGE_ADMIN_PASSWORD). */
+  adminPassword: string;
+  /** An access token for `admin` from the server's /token, with these scopes. */
+  token(scopes: string[]): Promise<string>;
   /** The last 64 KiB of the child's stdout and stderr, interleaved, for failure messages. */
   output(): string;
   /** True while the child runs. */
@@ -67,6 +81,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const container = options.container ?? names.container;
   const tablePrefix = options.tablePrefix ?? names.tablePrefix;
   const port = await freePort("127.0.0.1");
+  const adminPassword = options.adminPassword ?? randomBytes(12).toString("base64url");
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "stw-server-")));
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     // the parent's own registry settings must not leak into the child
@@ -78,6 +95,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     STOWAGE_STORAGE_CONNECTION_STRING: options.connectionString,
     STOWAGE_CONTAINER: container,
     STOWAGE_TABLE_PREFIX: tablePrefix,
+    STOWAGE_ADMIN_PASSWORD: adminPassword,
+    STOWAGE_DATA_DIR: dataDir,
     STOWAGE_ACCESS_LOG: "true",
     ...options.env,
   });
@@ -120,6 +139,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     }, 5000);
     await exited;
     clearTimeout(timer);
+    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
   };
 
   const url = `http://127.0.0.1:${port}`;
@@ -127,7 +147,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   let lastError = "";
   try {
     for (;;) {
-      if (!running()) throw new Error(`server exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`);
+      if (!running())
+        throw new Error(`server exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`);
       try {
         const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
         await response.arrayBuffer();
@@ -151,8 +172,20 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     pid,
     container,
     tablePrefix,
+    adminPassword,
+    token: (scopes) => adminToken(url, adminPassword, scopes),
     output: () => output,
     running,
     stop,
   };
+}
+
+/** GET /token with the admin's Basic credentials, as skopeo or podman would. */
+export async function adminToken(url: string, password: string, scopes: string[]): Promise<string> {
+  const query = scopes.map((scope) => `scope=${encodeURIComponent(scope)}`).join("&");
+  const response = await fetch(`${url}/token?${query}`, {
+    headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}` },
+  });
+  if (response.status !== 200) throw new Error(`GET /token answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { token: string }).token;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig, type Config } from "../../shared/config.js";
 import { createRegistry } from "../../shared/create-registry.js";
+import { openAccess, type Authorizer } from "../../shared/http/authorizer.js";
 import type { FetchHandler } from "../../shared/http/registry-app.js";
 
 /** A config whose container and tables no other test uses, so tests never see each other's data. */
@@ -21,9 +22,17 @@ export interface TestRegistry {
   fetch(path: string, init?: RequestInit & { duplex?: "half" }): Promise<Response>;
 }
 
-export async function createTestRegistry(connectionString: string, env: Record<string, string> = {}): Promise<TestRegistry> {
+/**
+ * A registry over its own container and tables. Open access unless an authorizer is given:
+ * the protocol suite tests the protocol, the auth suite (test/auth) tests access control.
+ */
+export async function createTestRegistry(
+  connectionString: string,
+  env: Record<string, string> = {},
+  authorizer: Authorizer = openAccess,
+): Promise<TestRegistry> {
   const config = isolatedConfig(connectionString, env);
-  const handle = await createRegistry(config);
+  const handle = await createRegistry(config, { authorizer });
   return {
     handle,
     config,

@@ -30,6 +30,46 @@ describe("configuration", () => {
     );
   });
 
+  it("has auth on with safe defaults: no anonymous pull, local secrets under the data directory", () => {
+    const { auth } = loadConfig({ STOWAGE_DATA_DIR: "/srv/stowage" });
+    assert.deepEqual(auth.anonymousPull, []);
+    assert.equal(auth.keyVault, undefined);
+    assert.equal(auth.secretsDir, "/srv/stowage/secrets");
+    assert.equal(auth.trustProxy, false);
+    assert.equal(auth.tokenTtlSeconds, 300);
+    assert.equal(auth.refreshTokenTtlSeconds, 90 * 86_400);
+  });
+
+  it("reads the Key Vault and anonymous-pull settings", () => {
+    const { auth } = loadConfig({
+      STOWAGE_KEY_VAULT_URL: "https://vault.local.azurestack.external",
+      STOWAGE_KEY_VAULT_API_VERSION: "7.1",
+      STOWAGE_KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: "true",
+      STOWAGE_ANONYMOUS_PULL: "public/*,library/*",
+    });
+    assert.deepEqual(auth.keyVault, {
+      url: "https://vault.local.azurestack.external",
+      serviceVersion: "7.1",
+      disableChallengeResourceVerification: true,
+    });
+    assert.deepEqual(auth.anonymousPull, ["public/*", "library/*"]);
+  });
+
+  it("rejects unsafe auth settings, naming each", () => {
+    const bad = {
+      STOWAGE_KEY_VAULT_URL: "http://vault.example",
+      STOWAGE_ADMIN_PASSWORD: "short",
+      STOWAGE_TOKEN_TTL_SECONDS: "30",
+      STOWAGE_PUBLIC_URL: "ftp://registry",
+      STOWAGE_ANONYMOUS_PULL: "Public/*",
+    };
+    assert.throws(
+      () => loadConfig(bad),
+      (error: unknown) =>
+        error instanceof ConfigError && Object.keys(bad).every((name) => error.message.includes(name)),
+    );
+  });
+
   it("treats empty variables as unset", () => {
     assert.equal(loadConfig({ STOWAGE_STORAGE_CONNECTION_STRING: "" }).connectionString, undefined);
   });

@@ -1,0 +1,18 @@
+import functions, { type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import { toFetchRequest, toHttpResponse } from "../shared/adapters/functions-http.js";
+import { functionsApp } from "../shared/adapters/functions-app.js";
+
+const { app } = functions;
+app.setup({ enableHttpStream: true });
+
+/**
+ * The token server (Docker token auth): `/token` for GET logins and OAuth2 POST forms, and
+ * `/token/jwks` for the public keys. The same core as the Node server's `/token`.
+ */
+export async function tokenHandler(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  const { token } = await functionsApp();
+  return toHttpResponse(await token(toFetchRequest(request)), request.method);
+}
+
+app.http("token", { route: "token", methods: ["GET", "POST"], authLevel: "anonymous", handler: tokenHandler });
+app.http("jwks", { route: "token/jwks", methods: ["GET"], authLevel: "anonymous", handler: tokenHandler });

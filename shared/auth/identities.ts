@@ -1,0 +1,73 @@
+import type { IdentityKind, IdentityRecord, IdentityStore } from "../storage/identity-ports.js";
+import { parseRule, type Rule } from "./permissions.js";
+import { throttleKeys, type LoginThrottle } from "./login-throttle.js";
+import { decoyHash, verifySecret } from "./passwords.js";
+
+/** Who a request acts as, once authenticated, and what it may do. */
+export interface Identity {
+  name: string;
+  kind: IdentityKind | "anonymous";
+  rules: Rule[];
+  /** See IdentityRecord.epoch; empty for the anonymous identity. */
+  epoch: string;
+}
+
+/** The subject of tokens issued without credentials (a reserved name: no user can take it). */
+export const ANONYMOUS = "anonymous";
+
+export function anonymousIdentity(patterns: string[]): Identity {
+  return {
+    name: ANONYMOUS,
+    kind: "anonymous",
+    epoch: "",
+    rules: patterns.map((name) => ({ type: "repository", name, actions: ["pull"] })),
+  };
+}
+
+/**
+ * Logins: a user's password or an access token's secret, checked against its scrypt hash
+ * under the failed-login throttle. Unknown names cost as much as wrong secrets.
+ */
+export class Authenticator {
+  constructor(
+    private readonly store: IdentityStore,
+    private readonly throttle: LoginThrottle,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The identity for these credentials, or undefined; throws TooManyRequestsError while throttled. */
+  async login(name: string, secret: string, address: string | undefined): Promise<Identity | undefined> {
+    const keys = throttleKeys(name, address);
+    await this.throttle.check(keys);
+    const record = await this.store.get(name);
+    const matches = await verifySecret(secret, record?.secretHash ?? (await decoyHash()));
+    if (!record || !matches || this.expired(record)) {
+      await this.throttle.failed(keys);
+      return undefined;
+    }
+    await this.throttle.succeeded(keys);
+    return toIdentity(record);
+  }
+
+  /** The identity as it stands now (for a refresh), or undefined if removed or expired. */
+  async current(name: string): Promise<Identity | undefined> {
+    const record = await this.store.get(name);
+    return record && !this.expired(record) ? toIdentity(record) : undefined;
+  }
+
+  private expired(record: IdentityRecord): boolean {
+    return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= this.now();
+  }
+}
+
+function toIdentity(record: IdentityRecord): Identity {
+  const rules: Rule[] = [];
+  for (const text of record.access) {
+    try {
+      rules.push(parseRule(text));
+    } catch {
+      // a rule that no longer parses allows nothing (deny by default)
+    }
+  }
+  return { name: record.name, kind: record.kind, rules, epoch: record.epoch };
+}
