@@ -8,6 +8,7 @@ import { deleteManifest, getManifest, headManifest, putManifest } from "./handle
 import { listReferrers } from "./handlers/referrers.js";
 import { uploadHandlers, type ChunkLimits } from "./handlers/uploads.js";
 import { openAccess, type Authorizer } from "./authorizer.js";
+import { notifierFor, type EventOptions } from "./event-notifier.js";
 import { byMethod, matchRoute, neededAccess, pushing, type Handler, type Route } from "./route-table.js";
 
 /** The fetch-style entry every adapter (Node server, Azure Functions) calls. */
@@ -64,6 +65,8 @@ export interface RegistryAppOptions {
   deleteEnabled?: boolean;
   /** Who may do what; defaults to open access (no authentication). */
   authorizer?: Authorizer;
+  /** Where events about changes go; none when omitted. */
+  events?: EventOptions;
   observe?: RequestObserver;
 }
 
@@ -79,7 +82,7 @@ export function createRegistryApp(registry: RegistryService, options: RegistryAp
     let response: Response;
     let failure: unknown;
     try {
-      response = await dispatch(table, registry, authorizer, request);
+      response = await dispatch(table, registry, authorizer, options.events, request);
     } catch (error) {
       failure = error;
       response = errorResponse(error, request.method);
@@ -89,7 +92,13 @@ export function createRegistryApp(registry: RegistryService, options: RegistryAp
   };
 }
 
-async function dispatch(table: Route[], registry: RegistryService, authorizer: Authorizer, request: Request): Promise<Response> {
+async function dispatch(
+  table: Route[],
+  registry: RegistryService,
+  authorizer: Authorizer,
+  events: EventOptions | undefined,
+  request: Request,
+): Promise<Response> {
   const url = new URL(request.url);
   const found = matchRoute(table, url.pathname);
   if (!found) throw new RegistryError("NOT_FOUND", "no such endpoint", { path: url.pathname });
@@ -106,5 +115,6 @@ async function dispatch(table: Route[], registry: RegistryService, authorizer: A
   if (params.name !== undefined) assertName(params.name);
   // after the name is known valid, before any storage call
   const grant = await authorizer.authorize(request, neededAccess(found.route, request.method, params));
-  return handler({ request, url, params, registry, grant });
+  const notify = notifierFor(request, grant.subject, events);
+  return handler({ request, url, params, registry, grant, notify });
 }

@@ -1,5 +1,6 @@
 import type { RegistryService } from "../registry/registry-service.js";
 import type { AccessRequest, Action, Grant } from "./authorizer.js";
+import type { Notify } from "./event-notifier.js";
 
 /** What a handler gets: the request, the validated path parameters, and the service. */
 export interface RouteContext {
@@ -9,6 +10,8 @@ export interface RouteContext {
   registry: RegistryService;
   /** What the caller may do (already checked for this route's own needs). */
   grant: Grant;
+  /** Records an event for a change this request made (call after it is stored). */
+  notify: Notify;
 }
 
 export type Handler = (context: RouteContext) => Promise<Response>;

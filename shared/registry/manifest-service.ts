@@ -16,6 +16,8 @@ export interface StoredManifest {
 
 export interface PutManifestResult {
   digest: string;
+  mediaType: string;
+  size: number;
   subject?: string;
 }
 
@@ -65,7 +67,9 @@ export class ManifestService {
     }
     await this.metadata.putManifest(repository, record, isDigest(reference) ? undefined : reference);
     await this.rememberRepository(repository);
-    return parsed.subject ? { digest, subject: parsed.subject.digest } : { digest };
+    const result: PutManifestResult = { digest, mediaType: parsed.mediaType, size: bytes.byteLength };
+    if (parsed.subject) result.subject = parsed.subject.digest;
+    return result;
   }
 
   /**

@@ -44,7 +44,10 @@ export const getBlob: Handler = async ({ registry, params, request }) => {
   });
 };
 
-export const deleteBlob: Handler = async ({ registry, params }) => {
-  await registry.blobs.delete(params.name as string, assertDigest(params.digest as string));
+export const deleteBlob: Handler = async ({ registry, params, notify }) => {
+  const repository = params.name as string;
+  const digest = assertDigest(params.digest as string);
+  await registry.blobs.delete(repository, digest);
+  await notify("delete", "blobs", { repository, digest });
   return new Response(null, { status: 202, headers: { ...API_VERSION_HEADER, "Content-Length": "0" } });
 };

@@ -43,7 +43,7 @@ function uploadId({ params }: RouteContext): string {
 }
 
 export function uploadHandlers(limits: ChunkLimits) {
-  const start: Handler = async ({ registry, params, url, request, grant }) => {
+  const start: Handler = async ({ registry, params, url, request, grant, notify }) => {
     const name = params.name as string;
     const query = url.searchParams;
     const digest = query.get("digest");
@@ -57,6 +57,7 @@ export function uploadHandlers(limits: ChunkLimits) {
       options.mount = { digest: assertDigest(mount), from };
     }
     const result = await registry.uploads.start(name, digest !== null ? streamOf(request) : null, options);
+    if (result.kind === "blob" && result.mounted) await notify("mount", "blobs", { repository: name, digest: result.digest });
     if (result.kind === "blob") return created(name, result.digest);
     return accepted(name, result.id, 0, limits);
   };
