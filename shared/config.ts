@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
+import type { EventAction } from "./events/registry-event.js";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -43,6 +44,21 @@ const schema = z.object({
   STOWAGE_AUTO_MOUNT: bool.default(false),
   /** Seconds an upload may stay unfinished before it is forgotten (default one day). */
   STOWAGE_UPLOAD_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
+
+  // ---- events (see shared/events) ----
+  /** Azure Storage queue that receives one message per event, before the request is answered. */
+  STOWAGE_EVENT_QUEUE: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "3-63 lowercase letters, digits and single hyphens")
+    .default("stowage-events"),
+  /** Comma-separated actions that produce events (push, delete, pull, mount), or `none`. */
+  STOWAGE_EVENT_ACTIONS: z
+    .string()
+    .regex(
+      /^(none|(push|delete|pull|mount)(,(push|delete|pull|mount))*)$/,
+      "none, or a comma list of push, delete, pull, mount",
+    )
+    .default("push,delete"),
 
   // ---- authentication (Docker token auth; see shared/auth) ----
   /** The registry's URL as clients reach it; the token realm is `<url>/token`. Unset: from the request's Host. */
@@ -104,7 +120,15 @@ export interface Config {
   deleteEnabled: boolean;
   autoMount: boolean;
   uploadTtlMs: number;
+  events: EventsConfig;
   auth: AuthConfig;
+}
+
+/** Where registry events go (see shared/events). */
+export interface EventsConfig {
+  queue: string;
+  /** Actions recorded; empty: no events at all. */
+  actions: EventAction[];
 }
 
 /** Authentication settings (see shared/auth). */
@@ -161,6 +185,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deleteEnabled: s.STOWAGE_DELETE_ENABLED,
     autoMount: s.STOWAGE_AUTO_MOUNT,
     uploadTtlMs: s.STOWAGE_UPLOAD_TTL_SECONDS * 1000,
+    events: {
+      queue: s.STOWAGE_EVENT_QUEUE,
+      actions: s.STOWAGE_EVENT_ACTIONS === "none" ? [] : (s.STOWAGE_EVENT_ACTIONS.split(",") as EventAction[]),
+    },
     auth: {
       publicUrl: s.STOWAGE_PUBLIC_URL,
       trustProxy: s.STOWAGE_TRUST_PROXY,

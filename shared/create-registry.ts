@@ -3,6 +3,7 @@ import type { Config } from "./config.js";
 import type { Authorizer } from "./http/authorizer.js";
 import { createRegistryApp, type FetchHandler, type RequestObserver } from "./http/registry-app.js";
 import { RegistryService } from "./registry/registry-service.js";
+import { AzureEventQueue } from "./storage/azure/azure-event-queue.js";
 import { createAzureStorage } from "./storage/azure/azure-storage.js";
 
 export interface RegistryOptions {
@@ -38,6 +39,16 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     autoMount: config.autoMount,
     uploadTtlMs: config.uploadTtlMs,
   });
-  const app = { chunks: { min: 1, max: config.chunkMaxBytes }, deleteEnabled: config.deleteEnabled };
-  return createRegistryApp(registry, { ...app, authorizer, ...(options.observe ? { observe: options.observe } : {}) });
+  const app = { chunks: { min: 1, max: config.chunkMaxBytes }, deleteEnabled: config.deleteEnabled, authorizer };
+  const events =
+    config.events.actions.length === 0
+      ? {}
+      : {
+          events: {
+            sink: AzureEventQueue.fromConnectionString(connectionString, config.events.queue),
+            actions: new Set(config.events.actions),
+            trustProxy: config.auth.trustProxy,
+          },
+        };
+  return createRegistryApp(registry, { ...app, ...events, ...(options.observe ? { observe: options.observe } : {}) });
 }

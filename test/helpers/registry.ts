@@ -11,6 +11,7 @@ export function isolatedConfig(connectionString: string, env: Record<string, str
     STOWAGE_STORAGE_CONNECTION_STRING: connectionString,
     STOWAGE_CONTAINER: `test-${id}`,
     STOWAGE_TABLE_PREFIX: `t${id}`,
+    STOWAGE_EVENT_QUEUE: `events-${id}`,
     ...env,
   });
 }

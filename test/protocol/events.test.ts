@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { QueueClient } from "@azure/storage-queue";
+import { openAccess } from "../../shared/http/authorizer.js";
+import { createRegistryApp } from "../../shared/http/registry-app.js";
+import { RegistryService } from "../../shared/registry/registry-service.js";
+import type { RegistryEvent } from "../../shared/events/registry-event.js";
+import { createAzureStorage } from "../../shared/storage/azure/azure-storage.js";
+import { useAzurite } from "../helpers/azurite.js";
+import { createTestRegistry, type TestRegistry } from "../helpers/registry.js";
+import { assertError, OCI_MANIFEST, pushBlob, pushImage } from "./support.js";
+
+/** Events are queued before a change is acknowledged (the delivery side reads the queue). */
+describe("Registry events", () => {
+  const azurite = useAzurite();
+  let registry: TestRegistry;
+
+  before(async () => {
+    registry = await createTestRegistry(azurite().connectionString, {
+      STOWAGE_EVENT_ACTIONS: "push,delete,pull,mount",
+    });
+  });
+
+  /** Takes every queued event (the queue is this registry's own). */
+  async function drain(reg: TestRegistry): Promise<RegistryEvent[]> {
+    const queue = new QueueClient(azurite().connectionString, reg.config.events.queue);
+    const events: RegistryEvent[] = [];
+    for (;;) {
+      const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: 32 });
+      if (items.length === 0) return events;
+      for (const item of items) {
+        events.push(JSON.parse(Buffer.from(item.messageText, "base64").toString()) as RegistryEvent);
+        await queue.deleteMessage(item.messageId, item.popReceipt);
+      }
+    }
+  }
+
+  it("a manifest push queues one push event in distribution's envelope entry shape", async () => {
+    await drain(registry).catch(() => []);
+    const image = await pushImage(registry, "events/app", "v1");
+    const events = await drain(registry);
+    assert.equal(events.length, 1);
+    const [event] = events as [RegistryEvent];
+    assert.equal(event.action, "push");
+    assert.deepEqual(event.target, {
+      repository: "events/app",
+      digest: image.digest,
+      mediaType: OCI_MANIFEST,
+      size: image.manifest.length,
+      length: image.manifest.length,
+      tag: "v1",
+      url: `http://registry.test/v2/events/app/manifests/${image.digest}`,
+    });
+    assert.match(event.id, /^[0-9a-f-]{36}$/);
+    assert.ok(Date.parse(event.timestamp) <= Date.now());
+    assert.equal(event.request.method, "PUT");
+    assert.equal(event.request.host, "registry.test");
+    assert.ok(event.source.instanceID);
+  });
+
+  it("pulls, tag and manifest deletes, blob deletes and mounts queue their events when enabled", async () => {
+    const image = await pushImage(registry, "events/more", "v1");
+    await registry.fetch(`/v2/events/more/manifests/v1`);
+    await registry.fetch(`/v2/events/more/manifests/v1`, { method: "DELETE" });
+    await registry.fetch(`/v2/events/more/manifests/${image.digest}`, { method: "DELETE" });
+    const blob = await pushBlob(registry, "events/more", "mount me");
+    await registry.fetch(`/v2/events/other/blobs/uploads/?mount=${blob}&from=events/more`, { method: "POST" });
+    await registry.fetch(`/v2/events/more/blobs/${blob}`, { method: "DELETE" });
+    const seen = (await drain(registry)).map(
+      (e) => `${e.action} ${e.target.repository} ${e.target.tag ?? e.target.digest}`,
+    );
+    assert.deepEqual(seen.slice(-5), [
+      `pull events/more v1`,
+      `delete events/more v1`,
+      `delete events/more ${image.digest}`,
+      `mount events/other ${blob}`,
+      `delete events/more ${blob}`,
+    ]);
+  });
+
+  it("by default only pushes and deletes produce events", async () => {
+    const plain = await createTestRegistry(azurite().connectionString);
+    await pushImage(plain, "events/default", "v1");
+    await plain.fetch("/v2/events/default/manifests/v1");
+    assert.deepEqual(
+      (await drain(plain)).map((e) => e.action),
+      ["push"],
+    );
+  });
+
+  it("when the event cannot be queued the push fails (500), so the client retries and no change goes unannounced", async () => {
+    const storage = await createAzureStorage({
+      connectionString: azurite().connectionString,
+      container: "events-broken",
+      tablePrefix: "evbroken",
+    });
+    const registryService = new RegistryService(storage, {
+      blockSize: 1 << 20,
+      concurrency: 2,
+      redirect: false,
+      redirectTtlSeconds: 60,
+      maxManifestBytes: 1 << 20,
+      maxPageSize: 100,
+      autoMount: false,
+      uploadTtlMs: 60_000,
+    });
+    const handle = createRegistryApp(registryService, {
+      chunks: { min: 1, max: undefined },
+      authorizer: openAccess,
+      events: {
+        sink: { publish: () => Promise.reject(new Error("queue down")) },
+        actions: new Set(["push"]),
+        trustProxy: false,
+      },
+    });
+    const broken: TestRegistry = {
+      handle,
+      config: registry.config,
+      fetch: (path, init) => handle(new Request(`http://registry.test${path}`, init)),
+    };
+    const config = await pushBlob(broken, "events/broken", "{}");
+    const response = await broken.fetch("/v2/events/broken/manifests/v1", {
+      method: "PUT",
+      headers: { "Content-Type": OCI_MANIFEST },
+      body: JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: "application/vnd.oci.empty.v1+json", digest: config, size: 2 },
+        layers: [],
+      }),
+    });
+    await assertError(response, 500, "UNKNOWN");
+  });
+});
