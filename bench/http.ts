@@ -1,6 +1,7 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { authHeaders } from "./credentials.js";
 
 /** A keep-alive agent, as registry clients use. */
 export function keepAliveAgent(maxSockets: number): Agent {
@@ -31,7 +32,7 @@ export function assertLoopback(url: URL): void {
 export async function send(url: string | URL, options: RequestOptions): Promise<IncomingMessage> {
   const target = new URL(url);
   assertLoopback(target);
-  const headers: Record<string, string> = { ...options.headers };
+  const headers: Record<string, string> = { ...(await authHeaders(target)), ...options.headers };
   const body = options.body;
   if (typeof body === "string" || Buffer.isBuffer(body)) headers["Content-Length"] = String(Buffer.byteLength(body));
   else if (body === undefined && ["POST", "PUT", "PATCH"].includes(options.method) && !headers["Content-Length"]) {

@@ -1,3 +1,4 @@
+import { authHeaders } from "./credentials.js";
 import { call, expectStatus } from "./http.js";
 import { runLoad, type LoadResult } from "./load.js";
 import { MANIFEST_ACCEPT } from "./small-image.js";
@@ -24,8 +25,9 @@ export async function measureManifestLoad(
   digest: string,
   options: { connections: number; seconds: number; wrk: string | undefined },
 ): Promise<ManifestLoad> {
-  const headers = { Accept: MANIFEST_ACCEPT };
   const byTag = `${target.url}/v2/${repository}/manifests/${tag}`;
+  // the load generators send fixed headers: one token for the whole run
+  const headers = { Accept: MANIFEST_ACCEPT, ...(await authHeaders(byTag)) };
   const byDigest = `${target.url}/v2/${repository}/manifests/${digest}`;
   for (const url of [byTag, byDigest]) {
     const reply = expectStatus(await call(url, { method: "GET", headers, timeoutMs: 10_000 }), 200, `GET ${url}`);

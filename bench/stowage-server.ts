@@ -1,5 +1,8 @@
 import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BENCH_ADMIN_PASSWORD, registerCredentials } from "./credentials.js";
 import { freePort } from "../shared/server/azurite.js";
 import { startChild } from "./child-process.js";
 import { waitUntilServing, type Target } from "./target.js";
@@ -35,6 +38,9 @@ export async function startStowage(options: StowageOptions, name = "stowage"): P
     STOWAGE_CONTAINER: options.container,
     STOWAGE_TABLE_PREFIX: options.tablePrefix,
     STOWAGE_ACCESS_LOG: "false",
+    STOWAGE_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
+    STOWAGE_TOKEN_TTL_SECONDS: "3600",
+    STOWAGE_SECRETS_DIR: join(tmpdir(), `stowage-bench-secrets-${options.tablePrefix}`),
     ...options.env,
   });
   const args = [MAIN];
@@ -46,6 +52,7 @@ export async function startStowage(options: StowageOptions, name = "stowage"): P
   const url = `http://127.0.0.1:${port}`;
   try {
     const startMs = await waitUntilServing(child, url, name);
+    registerCredentials(url, "admin", BENCH_ADMIN_PASSWORD);
     return { name: "stowage", url, pid: child.pid, startMs, child };
   } catch (error) {
     await child.stop();

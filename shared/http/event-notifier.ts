@@ -1,5 +1,11 @@
 import { hostname } from "node:os";
-import { INSTANCE_ID, newEventId, type EventAction, type EventSink, type EventTarget } from "../events/registry-event.js";
+import {
+  INSTANCE_ID,
+  newEventId,
+  type EventAction,
+  type EventSink,
+  type EventTarget,
+} from "../events/registry-event.js";
 import { RegistryError } from "../registry/errors.js";
 import { clientAddress } from "./client-address.js";
 

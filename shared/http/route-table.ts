@@ -45,7 +45,10 @@ export function neededAccess(route: Route, method: string, params: Record<string
  * Repository names contain `/`, so the name is a greedy match up to the last fixed segment.
  * Order matters: the upload routes come before `blobs/<digest>`.
  */
-export function matchRoute(routes: Route[], path: string): { route: Route; params: Record<string, string> } | undefined {
+export function matchRoute(
+  routes: Route[],
+  path: string,
+): { route: Route; params: Record<string, string> } | undefined {
   for (const route of routes) {
     const match = route.pattern.exec(path);
     if (match) return { route, params: { ...match.groups } };

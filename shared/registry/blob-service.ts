@@ -42,7 +42,11 @@ export class BlobService {
    * Opens a blob for download. `range` is resolved against the size by the caller's
    * `resolveRange` so an unsatisfiable range is reported before any bytes are read.
    */
-  async open(repository: string, digest: string, resolveRange?: (size: number) => ByteRange | undefined): Promise<BlobContent> {
+  async open(
+    repository: string,
+    digest: string,
+    resolveRange?: (size: number) => ByteRange | undefined,
+  ): Promise<BlobContent> {
     const record = await this.stat(repository, digest);
     const range = resolveRange?.(record.size);
     if (this.options.redirect && !range) {

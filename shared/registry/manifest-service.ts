@@ -39,14 +39,20 @@ export class ManifestService {
    * PUT: validate, check that everything it references is in the repository, store it by
    * digest and point the tag at it (manifest and tag commit together).
    */
-  async put(repository: string, reference: string, bytes: Uint8Array, contentType: string | undefined): Promise<PutManifestResult> {
+  async put(
+    repository: string,
+    reference: string,
+    bytes: Uint8Array,
+    contentType: string | undefined,
+  ): Promise<PutManifestResult> {
     if (bytes.byteLength > this.maxManifestBytes) throw new PayloadTooLargeError(this.maxManifestBytes);
     const parsed = parseManifest(bytes, contentType);
     let digest = digestOf(bytes);
     if (isDigest(reference)) {
       const { algorithm } = parseDigest(reference);
       if (algorithm !== "sha256") digest = digestOf(bytes, algorithm);
-      if (digest !== reference) throw new RegistryError("DIGEST_INVALID", "manifest digest does not match content", { reference, digest });
+      if (digest !== reference)
+        throw new RegistryError("DIGEST_INVALID", "manifest digest does not match content", { reference, digest });
     }
     await this.checkReferences(repository, parsed.blobs, parsed.manifests);
 
@@ -117,11 +123,16 @@ export class ManifestService {
   private async checkReferences(repository: string, blobs: Descriptor[], manifests: Descriptor[]): Promise<void> {
     const missing = await Promise.all([
       // foreign layers (with urls) live outside the registry by design
-      ...blobs.filter((d) => !d.urls).map(async (d) => ((await this.metadata.getLinkedBlob(repository, d.digest)) ? undefined : d)),
+      ...blobs
+        .filter((d) => !d.urls)
+        .map(async (d) => ((await this.metadata.getLinkedBlob(repository, d.digest)) ? undefined : d)),
       ...manifests.map(async (d) => ((await this.metadata.getManifest(repository, d.digest)) ? undefined : d)),
     ]);
     const first = missing.find((d) => d !== undefined);
-    if (first) throw new RegistryError("MANIFEST_BLOB_UNKNOWN", "manifest references content unknown to the repository", { digest: first.digest });
+    if (first)
+      throw new RegistryError("MANIFEST_BLOB_UNKNOWN", "manifest references content unknown to the repository", {
+        digest: first.digest,
+      });
   }
 
   private async rememberRepository(repository: string): Promise<void> {

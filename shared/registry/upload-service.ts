@@ -1,5 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { ConcurrentUpdateError, type BlobRecord, type BlobStore, type MetadataStore, type UploadSession } from "../storage/ports.js";
+import {
+  ConcurrentUpdateError,
+  type BlobRecord,
+  type BlobStore,
+  type MetadataStore,
+  type UploadSession,
+} from "../storage/ports.js";
 import { uploadBlobName } from "./blob-names.js";
 import { writeBlocks, type BlockWriterOptions } from "./block-writer.js";
 import { declaredChunk } from "./chunk-length.js";
@@ -23,9 +29,7 @@ export interface UploadOptions extends BlockWriterOptions {
   uploadTtlMs: number;
 }
 
-export type StartResult =
-  | { kind: "session"; id: string }
-  | { kind: "blob"; digest: string; mounted: boolean };
+export type StartResult = { kind: "session"; id: string } | { kind: "blob"; digest: string; mounted: boolean };
 
 /**
  * Blob uploads: every pattern the clients use (monolithic POST, POST then PUT with the body,
@@ -42,7 +46,11 @@ export class UploadService {
    * POST: mount from another repository, upload a whole blob (`digest`), or open a session.
    * `mount.from` must already be known readable by the caller (checked by the HTTP layer).
    */
-  async start(repository: string, body: Body, options: { digest?: string; mount?: { digest: string; from?: string } }): Promise<StartResult> {
+  async start(
+    repository: string,
+    body: Body,
+    options: { digest?: string; mount?: { digest: string; from?: string } },
+  ): Promise<StartResult> {
     if (options.mount) {
       const { digest, from } = options.mount;
       const source =
@@ -63,7 +71,13 @@ export class UploadService {
       await this.metadata.linkBlob(repository, record);
       return { kind: "blob", digest: record.digest, mounted: false };
     }
-    await this.metadata.createUpload({ repository, id, offset: 0, blobEtag: null, startedAt: new Date().toISOString() });
+    await this.metadata.createUpload({
+      repository,
+      id,
+      offset: 0,
+      blobEtag: null,
+      startedAt: new Date().toISOString(),
+    });
     return { kind: "session", id };
   }
 
@@ -88,7 +102,10 @@ export class UploadService {
     const session = await this.appendBody(loaded.session, loaded.etag, body, false);
     const blobName = uploadBlobName(id);
     if (session.blobEtag === null) await this.blobs.commitBlocks(blobName, [], null); // empty blob
-    const actual = algorithm === "sha256" && session.digestSoFar ? session.digestSoFar : await this.rehash(session, fastHasher(algorithm));
+    const actual =
+      algorithm === "sha256" && session.digestSoFar
+        ? session.digestSoFar
+        : await this.rehash(session, fastHasher(algorithm));
     if (actual !== digest) {
       await this.discard(repository, id);
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
@@ -97,7 +114,8 @@ export class UploadService {
     try {
       await this.metadata.completeUpload(repository, id, record);
     } catch (error) {
-      if (error instanceof ConcurrentUpdateError) throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
+      if (error instanceof ConcurrentUpdateError)
+        throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
       throw error;
     }
     return record;
@@ -125,7 +143,12 @@ export class UploadService {
    * `digestSoFar` (fast hash, finished) or `hashState` (resumable) always describes exactly
    * the bytes committed so far.
    */
-  private async appendBody(session: UploadSession, etag: string, rawBody: Body, resumable: boolean): Promise<UploadSession> {
+  private async appendBody(
+    session: UploadSession,
+    etag: string,
+    rawBody: Body,
+    resumable: boolean,
+  ): Promise<UploadSession> {
     // known-empty before any hashing: continuing a hash may mean re-reading stored bytes
     const body = await nonEmptyBody(rawBody);
     if (!body) return this.finishHash(session);
@@ -138,7 +161,8 @@ export class UploadService {
       blobEtag = await this.blobs.commitBlocks(blobName, [...previous, ...blockIds], session.blobEtag);
     } catch (error) {
       // another request appended first: this chunk no longer starts at the offset
-      if (error instanceof ConcurrentUpdateError) throw new UploadRangeError(session.repository, session.id, session.offset);
+      if (error instanceof ConcurrentUpdateError)
+        throw new UploadRangeError(session.repository, session.id, session.offset);
       throw error;
     }
     const next: UploadSession = { ...session, offset: session.offset + bytes, blobEtag };
@@ -150,7 +174,8 @@ export class UploadService {
     try {
       await this.metadata.updateUpload(next, etag);
     } catch (error) {
-      if (error instanceof ConcurrentUpdateError) throw new UploadRangeError(session.repository, session.id, session.offset);
+      if (error instanceof ConcurrentUpdateError)
+        throw new UploadRangeError(session.repository, session.id, session.offset);
       throw error;
     }
     return this.finishHash(next);
@@ -162,7 +187,8 @@ export class UploadService {
     // The earlier bytes were hashed fast (one streamed PATCH) and a client sent more after all:
     // rebuild a resumable state from the stored bytes, once. Rare, and correct.
     const hasher = await resumableHasher();
-    for await (const chunk of await this.blobs.read(uploadBlobName(session.id), 0, session.offset)) hasher.update(chunk);
+    for await (const chunk of await this.blobs.read(uploadBlobName(session.id), 0, session.offset))
+      hasher.update(chunk);
     return hasher;
   }
 

@@ -33,9 +33,18 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     "--silent",
     "--disableTelemetry",
     "--skipApiVersionCheck",
-    "--blobHost", host, "--blobPort", String(blob),
-    "--queueHost", host, "--queuePort", String(queue),
-    "--tableHost", host, "--tablePort", String(table),
+    "--blobHost",
+    host,
+    "--blobPort",
+    String(blob),
+    "--queueHost",
+    host,
+    "--queuePort",
+    String(queue),
+    "--tableHost",
+    host,
+    "--tablePort",
+    String(table),
   ];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });

@@ -26,10 +26,14 @@ describe("Node HTTP server adapter", () => {
   /** PATCH with chunked transfer encoding, the way Docker streams a layer. */
   function streamPatch(path: string, data: Buffer): Promise<{ status: number; range: string | undefined }> {
     return new Promise((resolve, reject) => {
-      const req = request(`${base}${path}`, { method: "PATCH", headers: { "content-type": "application/octet-stream" } }, (res) => {
-        res.resume();
-        res.on("end", () => resolve({ status: res.statusCode as number, range: res.headers.range }));
-      });
+      const req = request(
+        `${base}${path}`,
+        { method: "PATCH", headers: { "content-type": "application/octet-stream" } },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode as number, range: res.headers.range }));
+        },
+      );
       req.on("error", reject);
       for (let offset = 0; offset < data.length; offset += 300_000) req.write(data.subarray(offset, offset + 300_000));
       req.end();

@@ -39,7 +39,14 @@ export function sha256(data: Uint8Array): string {
 
 /** The platform the image claims, so daemons on this machine accept it without complaint. */
 function architecture(): string {
-  const map: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+  const map: Record<string, string> = {
+    x64: "amd64",
+    arm64: "arm64",
+    arm: "arm",
+    ppc64: "ppc64le",
+    s390x: "s390x",
+    riscv64: "riscv64",
+  };
   return map[process.arch] ?? process.arch;
 }
 
@@ -90,7 +97,12 @@ export async function writeOciLayout(dir: string, options: OciImageOptions = {})
     schemaVersion: 2,
     mediaType: "application/vnd.oci.image.index.v1+json",
     manifests: [
-      { mediaType: OCI_MANIFEST, digest: manifestDigest, size: manifestSize, annotations: { "org.opencontainers.image.ref.name": tag } },
+      {
+        mediaType: OCI_MANIFEST,
+        digest: manifestDigest,
+        size: manifestSize,
+        annotations: { "org.opencontainers.image.ref.name": tag },
+      },
     ],
   };
   await writeFile(join(dir, "index.json"), JSON.stringify(index));
@@ -125,7 +137,7 @@ export function tar(entries: TarEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const entry of entries) {
     const type = entry.type ?? "file";
-    const data = type === "file" ? entry.data ?? Buffer.alloc(0) : Buffer.alloc(0);
+    const data = type === "file" ? (entry.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
     parts.push(tarHeader(entry.name, type, data.length, entry.mode ?? (type === "dir" ? 0o755 : 0o644)));
     parts.push(data);
     const pad = (512 - (data.length % 512)) % 512;

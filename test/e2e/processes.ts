@@ -95,7 +95,8 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       const output = `\n--- stderr ---\n${tail(stderr)}\n--- stdout ---\n${tail(stdout)}`;
       if (spawnError) reject(new Error(`${label}: ${spawnError.message}`));
       else if (timedOut) reject(new Error(`${label}: timed out after ${timeoutMs} ms${output}`));
-      else if (child.exitCode !== 0) reject(new Error(`${label}: exited with ${child.exitCode ?? child.signalCode}${output}`));
+      else if (child.exitCode !== 0)
+        reject(new Error(`${label}: exited with ${child.exitCode ?? child.signalCode}${output}`));
       else resolve({ stdout, stderr });
     });
   });
@@ -113,7 +114,12 @@ export interface Daemon {
 }
 
 /** Starts a long-running process with its output in `logFile`. */
-export function startDaemon(name: string, command: string, args: string[], options: { env?: Record<string, string>; logFile: string }): Daemon {
+export function startDaemon(
+  name: string,
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; logFile: string },
+): Daemon {
   const fd = openSync(options.logFile, "a");
   let child: ChildProcess;
   try {
@@ -166,7 +172,8 @@ export async function waitForDaemon(daemon: Daemon, probe: () => Promise<unknown
   const deadline = Date.now() + timeoutMs;
   let last = "";
   for (;;) {
-    if (!daemon.running()) throw new Error(`${daemon.name} exited during start-up\n--- ${daemon.name} log ---\n${daemon.log()}`);
+    if (!daemon.running())
+      throw new Error(`${daemon.name} exited during start-up\n--- ${daemon.name} log ---\n${daemon.log()}`);
     try {
       await probe();
       return;
@@ -174,7 +181,9 @@ export async function waitForDaemon(daemon: Daemon, probe: () => Promise<unknown
       last = error instanceof Error ? error.message : String(error);
     }
     if (Date.now() > deadline) {
-      throw new Error(`${daemon.name} did not become ready within ${timeoutMs} ms: ${last}\n--- ${daemon.name} log ---\n${daemon.log()}`);
+      throw new Error(
+        `${daemon.name} did not become ready within ${timeoutMs} ms: ${last}\n--- ${daemon.name} log ---\n${daemon.log()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -123,7 +123,8 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
     try {
       await fn();
     } catch (error) {
-      if (error instanceof Error) error.message += `\n--- server output (tail) ---\n${registry().output().slice(-6000)}`;
+      if (error instanceof Error)
+        error.message += `\n--- server output (tail) ---\n${registry().output().slice(-6000)}`;
       throw error;
     }
   }
@@ -141,8 +142,10 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
     return { image, env: { ...env, XDG_CACHE_HOME: join(work, `${name}-cache`), REGISTRY_AUTH_FILE: authFile } };
   }
 
-  const execWith = (clientEnv: Record<string, string>) => (command: string, args: string[], extraEnv: Record<string, string> = {}) =>
-    run(command, args, { env: { ...clientEnv, ...extraEnv }, timeoutMs: COMMAND_MS });
+  const execWith =
+    (clientEnv: Record<string, string>) =>
+    (command: string, args: string[], extraEnv: Record<string, string> = {}) =>
+      run(command, args, { env: { ...clientEnv, ...extraEnv }, timeoutMs: COMMAND_MS });
 
   /** A private containerd: its own root, state, socket and config, no CRI plugin. */
   async function startContainerd(name: string): Promise<{ daemon: Daemon; socket: string }> {
@@ -171,10 +174,17 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         "",
       ].join("\n"),
     );
-    const daemon = startDaemon(`containerd (${name})`, "containerd", ["--config", config], { env, logFile: join(dir, "containerd.log") });
+    const daemon = startDaemon(`containerd (${name})`, "containerd", ["--config", config], {
+      env,
+      logFile: join(dir, "containerd.log"),
+    });
     daemons.unshift(daemon);
     try {
-      await waitForDaemon(daemon, () => run("ctr", ["--address", socket, "version"], { env, timeoutMs: 10_000 }), DAEMON_START_MS);
+      await waitForDaemon(
+        daemon,
+        () => run("ctr", ["--address", socket, "version"], { env, timeoutMs: 10_000 }),
+        DAEMON_START_MS,
+      );
     } catch (error) {
       await daemon.stop(5_000);
       throw error;
@@ -191,13 +201,31 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
       const policy = ["--policy", join(work, "policy.json")];
       const password = registry().adminPassword;
       // wrong credentials are refused at login; right ones are stored in the auth file
-      await assert.rejects(exec("skopeo", ["login", "--tls-verify=false", "-u", "admin", "-p", "wrong-password", host]));
+      await assert.rejects(
+        exec("skopeo", ["login", "--tls-verify=false", "-u", "admin", "-p", "wrong-password", host]),
+      );
       await exec("skopeo", ["login", "--tls-verify=false", "-u", "admin", "-p", password, host]);
-      await exec("skopeo", ["copy", ...policy, "--dest-tls-verify=false", `oci:${image.dir}:${image.tag}`, `docker://${host}/e2e/skopeo:1`]);
-      assert.equal(await tagDigest("e2e/skopeo", "1"), image.manifestDigest, "the registry's digest for the pushed tag");
+      await exec("skopeo", [
+        "copy",
+        ...policy,
+        "--dest-tls-verify=false",
+        `oci:${image.dir}:${image.tag}`,
+        `docker://${host}/e2e/skopeo:1`,
+      ]);
+      assert.equal(
+        await tagDigest("e2e/skopeo", "1"),
+        image.manifestDigest,
+        "the registry's digest for the pushed tag",
+      );
 
       const out = join(work, "skopeo-pulled");
-      await exec("skopeo", ["copy", ...policy, "--src-tls-verify=false", `docker://${host}/e2e/skopeo:1`, `dir:${out}`]);
+      await exec("skopeo", [
+        "copy",
+        ...policy,
+        "--src-tls-verify=false",
+        `docker://${host}/e2e/skopeo:1`,
+        `dir:${out}`,
+      ]);
       const manifest = await readFile(join(out, "manifest.json"));
       assert.equal(sha256(manifest), image.manifestDigest, "pulled manifest digest");
       assert.ok(manifest.equals(image.manifest), "pulled manifest bytes");
@@ -207,26 +235,47 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         assert.ok(existsSync(file), `blob ${descriptor.digest} was not pulled`);
         const bytes = await readFile(file);
         assert.equal(sha256(bytes), descriptor.digest, `sha256 of pulled blob ${descriptor.digest}`);
-        assert.ok(bytes.equals(image.blobs.get(descriptor.digest) as Buffer), `bytes of pulled blob ${descriptor.digest}`);
+        assert.ok(
+          bytes.equals(image.blobs.get(descriptor.digest) as Buffer),
+          `bytes of pulled blob ${descriptor.digest}`,
+        );
       }
       const files = (await readdir(out)).filter((f) => f !== "version" && f !== "manifest.json").sort();
       assert.deepEqual(files, wanted.map((d) => d.digest.slice("sha256:".length)).sort(), "exactly the image's blobs");
 
       // without credentials (or with wrong ones) the same pull is refused
-      const anonymous = await exec("skopeo", ["inspect", "--raw", "--no-creds", "--tls-verify=false", `docker://${host}/e2e/skopeo:1`]).then(
+      const anonymous = await exec("skopeo", [
+        "inspect",
+        "--raw",
+        "--no-creds",
+        "--tls-verify=false",
+        `docker://${host}/e2e/skopeo:1`,
+      ]).then(
         () => "pulled",
         (error: Error) => error.message,
       );
       assert.match(anonymous, /unauthorized|authentication required/i, "skopeo without credentials must be refused");
       await assert.rejects(
-        exec("skopeo", ["copy", ...policy, "--src-tls-verify=false", "--src-creds", "admin:wrong-password", `docker://${host}/e2e/skopeo:1`, `dir:${out}-wrong`]),
+        exec("skopeo", [
+          "copy",
+          ...policy,
+          "--src-tls-verify=false",
+          "--src-creds",
+          "admin:wrong-password",
+          `docker://${host}/e2e/skopeo:1`,
+          `dir:${out}-wrong`,
+        ]),
         "skopeo with a wrong password must be refused",
       );
 
       // registry to registry within the server: the blobs may be mounted across repositories
       await exec("skopeo", [
-        "copy", ...policy, "--src-tls-verify=false", "--dest-tls-verify=false",
-        `docker://${host}/e2e/skopeo:1`, `docker://${host}/e2e/skopeo-copy:2`,
+        "copy",
+        ...policy,
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        `docker://${host}/e2e/skopeo:1`,
+        `docker://${host}/e2e/skopeo-copy:2`,
       ]);
       assert.equal(await tagDigest("e2e/skopeo-copy", "2"), image.manifestDigest);
     });
@@ -241,16 +290,28 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
       const dir = join(work, "podman");
       const podman = (args: string[]) =>
         exec("podman", [
-          "--root", join(dir, "root"),
-          "--runroot", join(dir, "run"),
-          "--tmpdir", join(dir, "tmp"),
-          "--storage-driver", "vfs",
-          "--cgroup-manager", "cgroupfs",
-          "--events-backend", "file",
+          "--root",
+          join(dir, "root"),
+          "--runroot",
+          join(dir, "run"),
+          "--tmpdir",
+          join(dir, "tmp"),
+          "--storage-driver",
+          "vfs",
+          "--cgroup-manager",
+          "cgroupfs",
+          "--events-backend",
+          "file",
           ...args,
         ]);
       const archive = join(work, "podman-image.tar");
-      await exec("skopeo", ["copy", "--policy", join(work, "policy.json"), `oci:${image.dir}:${image.tag}`, `docker-archive:${archive}:${ref}`]);
+      await exec("skopeo", [
+        "copy",
+        "--policy",
+        join(work, "policy.json"),
+        `oci:${image.dir}:${image.tag}`,
+        `docker-archive:${archive}:${ref}`,
+      ]);
       await podman(["load", "-q", "-i", archive]);
       await podman(["login", "--tls-verify=false", "-u", "admin", "-p", registry().adminPassword, registry().host]);
       const digestFile = join(work, "podman-pushed.digest");
@@ -286,26 +347,42 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
           "dockerd",
           "dockerd",
           [
-            "--config-file", join(dir, "daemon.json"),
-            "--containerd", containerd.socket,
+            "--config-file",
+            join(dir, "daemon.json"),
+            "--containerd",
+            containerd.socket,
             "--storage-driver=vfs",
             "--iptables=false",
             "--ip6tables=false",
             "--bridge=none",
-            "--data-root", join(dir, "data"),
-            "--exec-root", join(dir, "exec"),
-            "--pidfile", join(dir, "dockerd.pid"),
-            "--host", `unix://${socket}`,
+            "--data-root",
+            join(dir, "data"),
+            "--exec-root",
+            join(dir, "exec"),
+            "--pidfile",
+            join(dir, "dockerd.pid"),
+            "--host",
+            `unix://${socket}`,
           ],
           { env, logFile: join(dir, "dockerd.log") },
         );
         daemons.unshift(dockerd);
         const daemon = dockerd;
-        await waitForDaemon(daemon, () => run("docker", ["version"], { env: { ...env, ...dockerEnv }, timeoutMs: 10_000 }), DAEMON_START_MS);
+        await waitForDaemon(
+          daemon,
+          () => run("docker", ["version"], { env: { ...env, ...dockerEnv }, timeoutMs: 10_000 }),
+          DAEMON_START_MS,
+        );
         const docker = (args: string[]) => exec("docker", args, dockerEnv);
 
         const archive = join(work, "docker-image.tar");
-        await exec("skopeo", ["copy", "--policy", join(work, "policy.json"), `oci:${image.dir}:${image.tag}`, `docker-archive:${archive}:${ref}`]);
+        await exec("skopeo", [
+          "copy",
+          "--policy",
+          join(work, "policy.json"),
+          `oci:${image.dir}:${image.tag}`,
+          `docker-archive:${archive}:${ref}`,
+        ]);
         await docker(["load", "-i", archive]);
         // docker login: GET /token with offline_token; the daemon then uses the refresh token (POST)
         await docker(["login", "-u", "admin", "-p", registry().adminPassword, registry().host]);
@@ -319,8 +396,13 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         const pull = await docker(["pull", ref]);
         const pulled = /Digest: (sha256:[0-9a-f]{64})/.exec(pull.stdout)?.[1];
         assert.equal(pulled, pushed, `pulled manifest digest equals pushed; docker pull said:\n${pull.stdout}`);
-        const repoDigests = JSON.parse((await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", ref])).stdout) as string[];
-        assert.ok(repoDigests.includes(`${registry().host}/e2e/docker@${pushed}`), `RepoDigests: ${repoDigests.join(", ")}`);
+        const repoDigests = JSON.parse(
+          (await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", ref])).stdout,
+        ) as string[];
+        assert.ok(
+          repoDigests.includes(`${registry().host}/e2e/docker@${pushed}`),
+          `RepoDigests: ${repoDigests.join(", ")}`,
+        );
 
         // logged out, the same pull is refused
         await docker(["logout", registry().host]);
@@ -329,7 +411,11 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
           () => "pulled",
           (error: Error) => error.message,
         );
-        assert.match(anonymous, /unauthorized|authentication required|denied/i, "docker without credentials must be refused");
+        assert.match(
+          anonymous,
+          /unauthorized|authentication required|denied/i,
+          "docker without credentials must be refused",
+        );
       } catch (error) {
         if (error instanceof Error && dockerd) error.message += `\n--- dockerd log (tail) ---\n${dockerd.log()}`;
         throw error;
@@ -354,13 +440,17 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         await writeOciArchive(image, archive);
         await ctr(["images", "import", "--base-name", `${host}/e2e/ctr`, archive]);
         const user = `admin:${registry().adminPassword}`;
-        await assert.rejects(ctr(["images", "push", "--plain-http", ref]), "containerd without credentials must be refused");
+        await assert.rejects(
+          ctr(["images", "push", "--plain-http", ref]),
+          "containerd without credentials must be refused",
+        );
         await ctr(["images", "push", "--plain-http", "--user", user, ref]);
         assert.equal(await tagDigest("e2e/ctr", "1"), image.manifestDigest, "the registry's digest for the pushed tag");
 
         await ctr(["images", "rm", "--sync", ref]);
         const left = (await ctr(["content", "ls", "-q"])).stdout;
-        for (const layer of image.layers) assert.ok(!left.includes(layer.digest), `layer ${layer.digest} still in the content store before the pull`);
+        for (const layer of image.layers)
+          assert.ok(!left.includes(layer.digest), `layer ${layer.digest} still in the content store before the pull`);
 
         await ctr(["images", "pull", "--plain-http", "--user", user, ref]);
         const listing = (await ctr(["images", "ls"])).stdout;
@@ -372,7 +462,10 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         const store = join(work, "containerd", "root", "io.containerd.content.v1.content", "blobs", "sha256");
         for (const descriptor of [image.config, ...image.layers]) {
           const bytes = await readFile(join(store, descriptor.digest.slice("sha256:".length)));
-          assert.ok(bytes.equals(image.blobs.get(descriptor.digest) as Buffer), `bytes of pulled blob ${descriptor.digest}`);
+          assert.ok(
+            bytes.equals(image.blobs.get(descriptor.digest) as Buffer),
+            `bytes of pulled blob ${descriptor.digest}`,
+          );
         }
       } catch (error) {
         if (error instanceof Error) error.message += `\n--- containerd log (tail) ---\n${daemon.log()}`;
@@ -389,57 +482,93 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
    * --user` drives that same resolver. The secret holds a pull-only access token made with
    * the admin CLI.
    */
-  test("containerd: a .dockerconfigjson from a pull-only access token pulls, and cannot push", { timeout: TEST_MS }, async (t) => {
-    if (!requireBinaries(t, "containerd", "ctr")) return;
-    await withServerLog(async () => {
-      const { image, env: clientEnv } = await clientSetup("pull-secret");
-      const exec = execWith(clientEnv);
-      const server = registry();
-      const host = server.host;
-      const ref = `${host}/e2e/k8s/app:1`;
+  test(
+    "containerd: a .dockerconfigjson from a pull-only access token pulls, and cannot push",
+    { timeout: TEST_MS },
+    async (t) => {
+      if (!requireBinaries(t, "containerd", "ctr")) return;
+      await withServerLog(async () => {
+        const { image, env: clientEnv } = await clientSetup("pull-secret");
+        const exec = execWith(clientEnv);
+        const server = registry();
+        const host = server.host;
+        const ref = `${host}/e2e/k8s/app:1`;
 
-      // the operator: an access token that may only pull from e2e/k8s/*, printed once by the CLI
-      const cliEnv = { ...clientEnv, STOWAGE_STORAGE_CONNECTION_STRING: azurite?.connectionString ?? "", STOWAGE_TABLE_PREFIX: server.tablePrefix };
-      const created = await run(process.execPath, [CLI, "token", "create", "k8s-nodes", "--allow", "e2e/k8s/*:pull", "--expires", "1d"], { env: cliEnv });
-      const secret = created.stdout.trim();
-      assert.match(secret, /^stw_/);
-      const dockerconfigjson = JSON.stringify({
-        auths: { [host]: { username: "k8s-nodes", password: secret, auth: Buffer.from(`k8s-nodes:${secret}`).toString("base64") } },
-      });
-      // as `kubectl create secret docker-registry` stores it, and as kubelet reads it back
-      const kubernetesSecret = { type: "kubernetes.io/dockerconfigjson", data: { ".dockerconfigjson": Buffer.from(dockerconfigjson).toString("base64") } };
-      const config = JSON.parse(Buffer.from(kubernetesSecret.data[".dockerconfigjson"], "base64").toString()) as { auths: Record<string, { auth: string }> };
-      const credentials = Buffer.from(config.auths[host]?.auth ?? "", "base64").toString();
-
-      const { daemon, socket } = await startContainerd("pull-secret-containerd");
-      try {
-        const ctr = (args: string[]) => exec("ctr", ["--address", socket, ...args]);
-        const archive = join(work, "pull-secret-image.tar");
-        await writeOciArchive(image, archive);
-        await ctr(["images", "import", "--base-name", `${host}/e2e/k8s/app`, archive]);
-        await ctr(["images", "push", "--plain-http", "--user", `admin:${server.adminPassword}`, ref]);
-        await ctr(["images", "rm", "--sync", ref]);
-
-        const tokenPostsBefore = (server.output().match(/POST \/token 200/g) ?? []).length;
-        await ctr(["images", "pull", "--plain-http", "--user", credentials, ref]);
-        const line = (await ctr(["images", "ls"])).stdout.split("\n").find((l) => l.startsWith(`${ref} `));
-        assert.equal(/sha256:[0-9a-f]{64}/.exec(line ?? "")?.[0], image.manifestDigest, "pulled with the pull secret");
-        assert.ok((server.output().match(/POST \/token 200/g) ?? []).length > tokenPostsBefore, "containerd logged in with the OAuth2 POST form");
-
-        // the same credentials cannot push, not even to the repository they can pull
-        await ctr(["images", "tag", ref, `${host}/e2e/k8s/app:2`]);
-        await assert.rejects(ctr(["images", "push", "--plain-http", "--user", credentials, `${host}/e2e/k8s/app:2`]), "a pull-only token must not push");
-        const tag2 = await fetch(`${server.url}/v2/e2e/k8s/app/manifests/2`, {
-          method: "HEAD",
-          headers: { Authorization: `Bearer ${await server.token(["repository:e2e/k8s/app:pull"])}`, Accept: OCI_MANIFEST },
+        // the operator: an access token that may only pull from e2e/k8s/*, printed once by the CLI
+        const cliEnv = {
+          ...clientEnv,
+          STOWAGE_STORAGE_CONNECTION_STRING: azurite?.connectionString ?? "",
+          STOWAGE_TABLE_PREFIX: server.tablePrefix,
+        };
+        const created = await run(
+          process.execPath,
+          [CLI, "token", "create", "k8s-nodes", "--allow", "e2e/k8s/*:pull", "--expires", "1d"],
+          { env: cliEnv },
+        );
+        const secret = created.stdout.trim();
+        assert.match(secret, /^stw_/);
+        const dockerconfigjson = JSON.stringify({
+          auths: {
+            [host]: {
+              username: "k8s-nodes",
+              password: secret,
+              auth: Buffer.from(`k8s-nodes:${secret}`).toString("base64"),
+            },
+          },
         });
-        assert.equal(tag2.status, 404, "nothing was pushed");
-      } catch (error) {
-        if (error instanceof Error) error.message += `\n--- containerd log (tail) ---\n${daemon.log()}`;
-        throw error;
-      } finally {
-        await daemon.stop();
-      }
-    });
-  });
+        // as `kubectl create secret docker-registry` stores it, and as kubelet reads it back
+        const kubernetesSecret = {
+          type: "kubernetes.io/dockerconfigjson",
+          data: { ".dockerconfigjson": Buffer.from(dockerconfigjson).toString("base64") },
+        };
+        const config = JSON.parse(Buffer.from(kubernetesSecret.data[".dockerconfigjson"], "base64").toString()) as {
+          auths: Record<string, { auth: string }>;
+        };
+        const credentials = Buffer.from(config.auths[host]?.auth ?? "", "base64").toString();
+
+        const { daemon, socket } = await startContainerd("pull-secret-containerd");
+        try {
+          const ctr = (args: string[]) => exec("ctr", ["--address", socket, ...args]);
+          const archive = join(work, "pull-secret-image.tar");
+          await writeOciArchive(image, archive);
+          await ctr(["images", "import", "--base-name", `${host}/e2e/k8s/app`, archive]);
+          await ctr(["images", "push", "--plain-http", "--user", `admin:${server.adminPassword}`, ref]);
+          await ctr(["images", "rm", "--sync", ref]);
+
+          const tokenPostsBefore = (server.output().match(/POST \/token 200/g) ?? []).length;
+          await ctr(["images", "pull", "--plain-http", "--user", credentials, ref]);
+          const line = (await ctr(["images", "ls"])).stdout.split("\n").find((l) => l.startsWith(`${ref} `));
+          assert.equal(
+            /sha256:[0-9a-f]{64}/.exec(line ?? "")?.[0],
+            image.manifestDigest,
+            "pulled with the pull secret",
+          );
+          assert.ok(
+            (server.output().match(/POST \/token 200/g) ?? []).length > tokenPostsBefore,
+            "containerd logged in with the OAuth2 POST form",
+          );
+
+          // the same credentials cannot push, not even to the repository they can pull
+          await ctr(["images", "tag", ref, `${host}/e2e/k8s/app:2`]);
+          await assert.rejects(
+            ctr(["images", "push", "--plain-http", "--user", credentials, `${host}/e2e/k8s/app:2`]),
+            "a pull-only token must not push",
+          );
+          const tag2 = await fetch(`${server.url}/v2/e2e/k8s/app/manifests/2`, {
+            method: "HEAD",
+            headers: {
+              Authorization: `Bearer ${await server.token(["repository:e2e/k8s/app:pull"])}`,
+              Accept: OCI_MANIFEST,
+            },
+          });
+          assert.equal(tag2.status, 404, "nothing was pushed");
+        } catch (error) {
+          if (error instanceof Error) error.message += `\n--- containerd log (tail) ---\n${daemon.log()}`;
+          throw error;
+        } finally {
+          await daemon.stop();
+        }
+      });
+    },
+  );
 });

@@ -10,7 +10,11 @@ export function randomBlob(size: number): { data: Buffer; digest: string } {
 }
 
 /** An OCI image manifest over the given config and layers. */
-export function imageManifest(config: { digest: string; size: number }, layers: { digest: string; size: number }[], extra: object = {}): string {
+export function imageManifest(
+  config: { digest: string; size: number },
+  layers: { digest: string; size: number }[],
+  extra: object = {},
+): string {
   return JSON.stringify({
     schemaVersion: 2,
     mediaType: "application/vnd.oci.image.manifest.v1+json",

@@ -29,7 +29,10 @@ describe("Concurrent writers", () => {
           }),
         ),
       );
-      assert.deepEqual(results.map((r) => r.status), [201, 201]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [201, 201],
+      );
       const get = await registry.fetch(`/v2/${repo}/manifests/latest`);
       const body = await bodyBytes(get);
       const digest = get.headers.get("docker-content-digest");

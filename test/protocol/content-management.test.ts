@@ -77,7 +77,11 @@ describe("OCI Distribution: content management (deletes)", () => {
     const repo = "manage/read-only";
     const image = await pushImage(readOnly, repo, "t");
     const blob = await pushBlob(readOnly, repo, "blob");
-    for (const path of [`/v2/${repo}/manifests/${image.digest}`, `/v2/${repo}/manifests/t`, `/v2/${repo}/blobs/${blob}`]) {
+    for (const path of [
+      `/v2/${repo}/manifests/${image.digest}`,
+      `/v2/${repo}/manifests/t`,
+      `/v2/${repo}/blobs/${blob}`,
+    ]) {
       await assertError(await del(readOnly, path), 405, "UNSUPPORTED");
     }
     assert.equal((await readOnly.fetch(`/v2/${repo}/manifests/t`)).status, 200);
@@ -90,7 +94,9 @@ describe("OCI Distribution: content management (deletes)", () => {
     const index = JSON.stringify({
       schemaVersion: 2,
       mediaType: OCI_INDEX,
-      manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: child.digest, size: child.manifest.length }],
+      manifests: [
+        { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: child.digest, size: child.manifest.length },
+      ],
     });
     await del(registry, `/v2/${repo}/manifests/${child.digest}`);
     const response = await registry.fetch(`/v2/${repo}/manifests/multi`, {

@@ -8,7 +8,13 @@ import { assertError, EMPTY_DIGEST, OCI_INDEX, OCI_MANIFEST, pushBlob, pushImage
 interface Index {
   schemaVersion: number;
   mediaType: string;
-  manifests: { mediaType: string; digest: string; size: number; artifactType?: string; annotations?: Record<string, string> }[];
+  manifests: {
+    mediaType: string;
+    digest: string;
+    size: number;
+    artifactType?: string;
+    annotations?: Record<string, string>;
+  }[];
 }
 
 /** OCI 1.1 referrers, as oras/notation/cosign use them: artifacts attached to an image by `subject`. */
@@ -54,7 +60,11 @@ describe("OCI Distribution: referrers API", () => {
   });
 
   it("lists referrers as an image index, with artifactType and annotations copied into the descriptors", async () => {
-    const sbom = await attach("application/spdx+json", { "org.opencontainers.image.created": "2026-11-26T00:00:00Z" }, "sbom");
+    const sbom = await attach(
+      "application/spdx+json",
+      { "org.opencontainers.image.created": "2026-11-26T00:00:00Z" },
+      "sbom",
+    );
     const { index } = await referrers(image.digest);
     assert.equal(index.schemaVersion, 2);
     assert.equal(index.mediaType, OCI_INDEX);
@@ -92,7 +102,10 @@ describe("OCI Distribution: referrers API", () => {
       subject: { mediaType: OCI_MANIFEST, digest: ghost, size: 123 },
     });
     await pushManifest(registry, repo, sha256(manifest), manifest, OCI_MANIFEST);
-    assert.deepEqual((await referrers(ghost)).index.manifests.map((m) => m.digest), [sha256(manifest)]);
+    assert.deepEqual(
+      (await referrers(ghost)).index.manifests.map((m) => m.digest),
+      [sha256(manifest)],
+    );
   });
 
   it("derives artifactType from the config media type when the manifest has none", async () => {
@@ -107,7 +120,10 @@ describe("OCI Distribution: referrers API", () => {
     });
     await pushManifest(registry, repo, sha256(manifest), manifest, OCI_MANIFEST);
     const { index } = await referrers(image.digest, "?artifactType=application/vnd.cncf.helm.config.v1%2Bjson");
-    assert.deepEqual(index.manifests.map((m) => m.digest), [sha256(manifest)]);
+    assert.deepEqual(
+      index.manifests.map((m) => m.digest),
+      [sha256(manifest)],
+    );
   });
 
   it("a deleted referrer disappears from the index", async () => {

@@ -5,7 +5,8 @@ import type { Handler } from "../route-table.js";
 
 function pagination(url: URL): { n: number | undefined; last: string | undefined } {
   const n = url.searchParams.get("n");
-  if (n !== null && !/^\d+$/.test(n)) throw new RegistryError("PAGINATION_NUMBER_INVALID", "n must be a non-negative integer", { n });
+  if (n !== null && !/^\d+$/.test(n))
+    throw new RegistryError("PAGINATION_NUMBER_INVALID", "n must be a non-negative integer", { n });
   return { n: n === null ? undefined : Number(n), last: url.searchParams.get("last") ?? undefined };
 }
 

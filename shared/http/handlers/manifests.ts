@@ -19,12 +19,16 @@ function manifestHeaders(digest: string, mediaType: string, size: number): Recor
  * distribution answers and the conformance suite expects. Only a PUT gets TAG_INVALID.
  */
 function existingReference(reference: string): string {
-  if (!isDigest(reference) && !isTag(reference)) throw new RegistryError("MANIFEST_UNKNOWN", "manifest unknown", { reference });
+  if (!isDigest(reference) && !isTag(reference))
+    throw new RegistryError("MANIFEST_UNKNOWN", "manifest unknown", { reference });
   return assertReference(reference);
 }
 
 export const headManifest: Handler = async ({ registry, params }) => {
-  const { digest, mediaType, size } = await registry.manifests.stat(params.name as string, existingReference(params.reference as string));
+  const { digest, mediaType, size } = await registry.manifests.stat(
+    params.name as string,
+    existingReference(params.reference as string),
+  );
   return new Response(null, { status: 200, headers: manifestHeaders(digest, mediaType, size) });
 };
 
@@ -63,7 +67,11 @@ export const deleteManifest: Handler = async ({ registry, params, notify }) => {
   const repository = params.name as string;
   const reference = existingReference(params.reference as string);
   await registry.manifests.delete(repository, reference);
-  await notify("delete", "manifests", isDigest(reference) ? { repository, digest: reference } : { repository, tag: reference });
+  await notify(
+    "delete",
+    "manifests",
+    isDigest(reference) ? { repository, digest: reference } : { repository, tag: reference },
+  );
   return new Response(null, { status: 202, headers: { ...API_VERSION_HEADER, "Content-Length": "0" } });
 };
 

@@ -57,7 +57,8 @@ export function uploadHandlers(limits: ChunkLimits) {
       options.mount = { digest: assertDigest(mount), from };
     }
     const result = await registry.uploads.start(name, digest !== null ? streamOf(request) : null, options);
-    if (result.kind === "blob" && result.mounted) await notify("mount", "blobs", { repository: name, digest: result.digest });
+    if (result.kind === "blob" && result.mounted)
+      await notify("mount", "blobs", { repository: name, digest: result.digest });
     if (result.kind === "blob") return created(name, result.digest);
     return accepted(name, result.id, 0, limits);
   };

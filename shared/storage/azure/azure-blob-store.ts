@@ -1,10 +1,5 @@
 import type { Readable } from "node:stream";
-import {
-  BlobSASPermissions,
-  RestError,
-  StorageSharedKeyCredential,
-  type ContainerClient,
-} from "@azure/storage-blob";
+import { BlobSASPermissions, RestError, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
 import { webStreamOf } from "../../node-web-streams.js";
 import { ConcurrentUpdateError, type BlobStore } from "../ports.js";
 
@@ -29,9 +24,7 @@ export class AzureBlobStore implements BlobStore {
   async commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null): Promise<string> {
     const conditions = ifMatch === null ? { ifNoneMatch: "*" } : { ifMatch };
     try {
-      const result = await this.container
-        .getBlockBlobClient(blobName)
-        .commitBlockList(blockIds, { conditions });
+      const result = await this.container.getBlockBlobClient(blobName).commitBlockList(blockIds, { conditions });
       return result.etag as string;
     } catch (error) {
       if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);

@@ -143,7 +143,13 @@ export class AzureMetadataStore implements MetadataStore {
       tx.upsertEntity({ partitionKey, rowKey: `tag:${tag}`, ...fields }, "Replace");
     }
     if (subject) {
-      const referrer = { digest, mediaType, size: BigInt(size), artifactType, annotations: annotations && JSON.stringify(annotations) };
+      const referrer = {
+        digest,
+        mediaType,
+        size: BigInt(size),
+        artifactType,
+        annotations: annotations && JSON.stringify(annotations),
+      };
       tx.upsertEntity({ partitionKey, rowKey: referrerKey(subject, digest), ...defined(referrer) }, "Replace");
     }
     await this.tables.repositories.submitTransaction(tx.actions);
@@ -177,9 +183,14 @@ export class AzureMetadataStore implements MetadataStore {
   async listReferrers(repository: string, subject: string): Promise<ReferrerRecord[]> {
     const rows = await this.rows(encodeKey(repository), referrerKey(subject, ""));
     return rows.map((row) => {
-      const record: ReferrerRecord = { digest: row.digest as string, mediaType: row.mediaType as string, size: Number(row.size) };
+      const record: ReferrerRecord = {
+        digest: row.digest as string,
+        mediaType: row.mediaType as string,
+        size: Number(row.size),
+      };
       if (typeof row.artifactType === "string") record.artifactType = row.artifactType;
-      if (typeof row.annotations === "string") record.annotations = JSON.parse(row.annotations) as Record<string, string>;
+      if (typeof row.annotations === "string")
+        record.annotations = JSON.parse(row.annotations) as Record<string, string>;
       return record;
     });
   }
@@ -187,7 +198,12 @@ export class AzureMetadataStore implements MetadataStore {
   async getTag(repository: string, tag: string): Promise<TagRecord | undefined> {
     const row = await getRow(this.tables.repositories, encodeKey(repository), `tag:${tag}`);
     if (!row) return undefined;
-    const record: TagRecord = { tag, digest: row.digest as string, mediaType: row.mediaType as string, size: Number(row.size) };
+    const record: TagRecord = {
+      tag,
+      digest: row.digest as string,
+      mediaType: row.mediaType as string,
+      size: Number(row.size),
+    };
     if (row.content instanceof Uint8Array) record.content = row.content;
     return record;
   }
@@ -210,7 +226,9 @@ export class AzureMetadataStore implements MetadataStore {
     ];
     if (filter) clauses.push(filter);
     const rows: TableEntityResult<Row>[] = [];
-    for await (const row of this.tables.repositories.listEntities<Row>({ queryOptions: { filter: clauses.join(" and ") } })) {
+    for await (const row of this.tables.repositories.listEntities<Row>({
+      queryOptions: { filter: clauses.join(" and ") },
+    })) {
       rows.push(row);
     }
     return rows;
@@ -245,7 +263,11 @@ export class AzureMetadataStore implements MetadataStore {
   }
 }
 
-async function getRow(table: TableClient, partitionKey: string, rowKey: string): Promise<TableEntityResult<Row> | undefined> {
+async function getRow(
+  table: TableClient,
+  partitionKey: string,
+  rowKey: string,
+): Promise<TableEntityResult<Row> | undefined> {
   try {
     return await table.getEntity<Row>(partitionKey, rowKey);
   } catch (error) {
@@ -299,7 +321,13 @@ function linkEntity(repository: string, record: BlobRecord) {
 
 function uploadEntity(session: UploadSession) {
   const { repository, id, ...rest } = session;
-  return { partitionKey: encodeKey(repository), rowKey: `upload:${id}`, ...defined(rest), offset: BigInt(rest.offset), blobEtag: rest.blobEtag ?? "" };
+  return {
+    partitionKey: encodeKey(repository),
+    rowKey: `upload:${id}`,
+    ...defined(rest),
+    offset: BigInt(rest.offset),
+    blobEtag: rest.blobEtag ?? "",
+  };
 }
 
 /** Tables reject undefined property values: drop them. */

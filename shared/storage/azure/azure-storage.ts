@@ -24,10 +24,7 @@ export async function createAzureStorage(options: AzureStorageOptions): Promise<
       allowInsecureConnection: true,
     });
   const tables = { repositories: table("repositories"), blobs: table("blobs"), catalog: table("catalog") };
-  await Promise.all([
-    container.createIfNotExists(),
-    ...Object.values(tables).map((t) => t.createTable()),
-  ]);
+  await Promise.all([container.createIfNotExists(), ...Object.values(tables).map((t) => t.createTable())]);
   return {
     blobs: new AzureBlobStore(container),
     metadata: new AzureMetadataStore(tables),
