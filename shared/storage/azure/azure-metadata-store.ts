@@ -1,4 +1,4 @@
-import { RestError, TableTransaction, type TableClient, type TableEntityResult } from "@azure/data-tables";
+import { TableTransaction, type TableClient, type TableEntityResult } from "@azure/data-tables";
 import {
   ConcurrentUpdateError,
   type BlobRecord,
@@ -10,6 +10,7 @@ import {
   type UploadSession,
 } from "../ports.js";
 import { decodeKey, encodeKey, odata, prefixEnd } from "./table-keys.js";
+import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js";
 
 /** The three tables the metadata lives in. */
 export interface MetadataTables {
@@ -20,8 +21,6 @@ export interface MetadataTables {
   /** One row per repository (PartitionKey ""), for `_catalog`. */
   catalog: TableClient;
 }
-
-type Row = Record<string, unknown>;
 
 /**
  * MetadataStore over Azure Table Storage. Keeping everything about a repository in one
@@ -217,21 +216,10 @@ export class AzureMetadataStore implements MetadataStore {
     await this.tables.catalog.upsertEntity({ partitionKey: "", rowKey: encodeKey(repository) }, "Merge");
   }
 
-  /** Rows of one partition whose RowKey starts with `prefix`, optionally filtered further. */
-  private async rows(partitionKey: string, prefix: string, filter?: string): Promise<TableEntityResult<Row>[]> {
-    const clauses = [
-      `PartitionKey eq ${odata(partitionKey)}`,
-      `RowKey ge ${odata(prefix)}`,
-      `RowKey lt ${odata(prefixEnd(prefix))}`,
-    ];
-    if (filter) clauses.push(filter);
-    const rows: TableEntityResult<Row>[] = [];
-    for await (const row of this.tables.repositories.listEntities<Row>({
-      queryOptions: { filter: clauses.join(" and ") },
-    })) {
-      rows.push(row);
-    }
-    return rows;
+  /** Rows of one repository partition whose RowKey starts with `prefix`, optionally filtered further. */
+  private rows(partitionKey: string, prefix: string, filter?: string): Promise<TableEntityResult<Row>[]> {
+    const range = `RowKey ge ${odata(prefix)} and RowKey lt ${odata(prefixEnd(prefix))}`;
+    return listRows(this.tables.repositories, partitionKey, filter ? `${range} and ${filter}` : range);
   }
 
   /** Deletes rows of one partition atomically (an entity-group transaction holds 100 operations). */
@@ -243,15 +231,10 @@ export class AzureMetadataStore implements MetadataStore {
     }
   }
 
-  private async deleteIfExists(partitionKey: string, rowKey: string): Promise<boolean> {
-    try {
-      await this.tables.repositories.deleteEntity(partitionKey, rowKey);
-      return true;
-    } catch (error) {
-      if (isStatus(error, 404)) return false;
-      throw error;
-    }
+  private deleteIfExists(partitionKey: string, rowKey: string): Promise<boolean> {
+    return deleteRow(this.tables.repositories, partitionKey, rowKey);
   }
+
 
   async hasRepository(repository: string): Promise<boolean> {
     return (await getRow(this.tables.catalog, "", encodeKey(repository))) !== undefined;
@@ -260,19 +243,6 @@ export class AzureMetadataStore implements MetadataStore {
   async listRepositories(after: string | undefined, limit: number): Promise<Page<string>> {
     const page = await listRowKeys(this.tables.catalog, "", "", after && encodeKey(after), limit);
     return { items: page.items.map(decodeKey), more: page.more };
-  }
-}
-
-async function getRow(
-  table: TableClient,
-  partitionKey: string,
-  rowKey: string,
-): Promise<TableEntityResult<Row> | undefined> {
-  try {
-    return await table.getEntity<Row>(partitionKey, rowKey);
-  } catch (error) {
-    if (isStatus(error, 404)) return undefined;
-    throw error;
   }
 }
 
@@ -333,8 +303,4 @@ function uploadEntity(session: UploadSession) {
 /** Tables reject undefined property values: drop them. */
 function defined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function isStatus(error: unknown, status: number): boolean {
-  return error instanceof RestError && error.statusCode === status;
 }
