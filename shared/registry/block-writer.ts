@@ -26,21 +26,27 @@ export async function writeBlocks(
   const blockIds: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
-  let block = Buffer.allocUnsafe(options.blockSize);
+  // Buffers whose block has been staged are refilled, not dropped: a multi-GiB layer then
+  // cycles through concurrency + 1 buffers instead of leaving garbage for the GC to find.
+  const spare: Buffer[] = [];
+  let block: Buffer = Buffer.allocUnsafe(options.blockSize);
   let filled = 0;
   let bytes = 0;
 
-  const stage = async (data: Buffer) => {
+  const stage = async (buffer: Buffer, length: number) => {
     // fixed width: Azure requires every block id of a blob to have the same length
     const id = Buffer.from(`${nonce}${blockIds.length.toString().padStart(6, "0")}`).toString("base64");
     blockIds.push(id);
-    const pending: Promise<void> = blobs.stageBlock(blobName, id, data).then(
-      () => void inFlight.delete(pending),
-      (error: unknown) => {
+    const settle = () => {
+      inFlight.delete(pending);
+      spare.push(buffer);
+    };
+    const pending: Promise<void> = blobs
+      .stageBlock(blobName, id, buffer.subarray(0, length))
+      .then(settle, (error: unknown) => {
         failure ??= error;
-        inFlight.delete(pending);
-      },
-    );
+        settle();
+      });
     inFlight.add(pending);
     while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
     if (failure) throw failure;
@@ -57,13 +63,13 @@ export async function writeBlocks(
         filled += n;
         offset += n;
         if (filled === options.blockSize) {
-          await stage(block);
-          block = Buffer.allocUnsafe(options.blockSize);
+          await stage(block, filled);
+          block = spare.pop() ?? Buffer.allocUnsafe(options.blockSize);
           filled = 0;
         }
       }
     }
-    if (filled > 0) await stage(block.subarray(0, filled));
+    if (filled > 0) await stage(block, filled);
   } finally {
     await Promise.all(inFlight);
   }
