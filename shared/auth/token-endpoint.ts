@@ -1,6 +1,6 @@
 import { UnauthorizedError } from "../http/auth-errors.js";
 import { clientAddress } from "../http/client-address.js";
-import { errorResponse } from "../http/error-response.js";
+import { answering } from "../http/answering.js";
 import type { FetchHandler, RequestObserver } from "../http/registry-app.js";
 import { MethodNotAllowedError, RegistryError } from "../registry/errors.js";
 import type { Authenticator, Identity } from "./identities.js";
@@ -39,18 +39,7 @@ export interface TokenEndpointOptions extends PublicUrlOptions {
  * token when offline access was asked with a password. Also publishes the public keys (JWKS).
  */
 export function createTokenEndpoint(options: TokenEndpointOptions): FetchHandler {
-  return async (request) => {
-    let response: Response;
-    let failure: unknown;
-    try {
-      response = await route(options, request);
-    } catch (error) {
-      failure = error;
-      response = errorResponse(error, request.method);
-    }
-    options.observe?.(request, response, failure);
-    return response;
-  };
+  return answering((request) => route(options, request), options.observe);
 }
 
 async function route(options: TokenEndpointOptions, request: Request): Promise<Response> {

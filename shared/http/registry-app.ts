@@ -1,7 +1,8 @@
 import { MethodNotAllowedError, RegistryError, type ErrorCode } from "../registry/errors.js";
 import { assertName } from "../registry/references.js";
 import type { RegistryService } from "../registry/registry-service.js";
-import { API_VERSION_HEADER, errorResponse } from "./error-response.js";
+import { answering } from "./answering.js";
+import { API_VERSION_HEADER } from "./error-response.js";
 import { deleteBlob, getBlob, headBlob } from "./handlers/blobs.js";
 import { listRepositories, listTags } from "./handlers/listings.js";
 import { deleteManifest, getManifest, headManifest, putManifest } from "./handlers/manifests.js";
@@ -78,18 +79,7 @@ export interface RegistryAppOptions {
 export function createRegistryApp(registry: RegistryService, options: RegistryAppOptions): FetchHandler {
   const table = routes(options.chunks, options.deleteEnabled ?? true);
   const authorizer = options.authorizer ?? openAccess;
-  return async (request) => {
-    let response: Response;
-    let failure: unknown;
-    try {
-      response = await dispatch(table, registry, authorizer, options.events, request);
-    } catch (error) {
-      failure = error;
-      response = errorResponse(error, request.method);
-    }
-    options.observe?.(request, response, failure);
-    return response;
-  };
+  return answering((request) => dispatch(table, registry, authorizer, options.events, request), options.observe);
 }
 
 async function dispatch(
