@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { z } from "zod";
 import type { EventAction } from "./events/registry-event.js";
+import type { RetryPolicy } from "./webhooks/retry-policy.js";
+import { subscriptionListSchema, type Subscription } from "./webhooks/subscription.js";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -49,7 +51,8 @@ const schema = z.object({
   /** Azure Storage queue that receives one message per event, before the request is answered. */
   STOWAGE_EVENT_QUEUE: z
     .string()
-    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "3-63 lowercase letters, digits and single hyphens")
+    // room for the "-deliveries-poison" suffix of the queues derived from it
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,43}[a-z0-9]$/, "3-45 lowercase letters, digits and single hyphens")
     .default("stowage-events"),
   /** Comma-separated actions that produce events (push, delete, pull, mount), or `none`. */
   STOWAGE_EVENT_ACTIONS: z
@@ -59,6 +62,23 @@ const schema = z.object({
       "none, or a comma list of push, delete, pull, mount",
     )
     .default("push,delete"),
+
+  // ---- webhooks: delivery of the queued events (see shared/webhooks) ----
+  /** JSON array of subscriptions: {name, url, secret?, actions?, repositories?, headers?, format?, timeoutMs?}. */
+  STOWAGE_WEBHOOKS: subscriptionListSchema.optional(),
+  /** Attempts per delivery before it goes to the dead-letter store. */
+  STOWAGE_WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(8),
+  /** Wait after a first failed attempt, doubling after each further one (rounded up to seconds). */
+  STOWAGE_WEBHOOK_BACKOFF_MS: int(0, 86_400_000).default(10_000),
+  STOWAGE_WEBHOOK_MAX_BACKOFF_MS: int(0, 7 * 86_400_000).default(3_600_000),
+  /** Timeout of one delivery for subscriptions that set no timeoutMs. */
+  STOWAGE_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Node server: deliver webhooks from this process (off when a Functions app delivers them). */
+  STOWAGE_WEBHOOK_DELIVERY: bool.default(true),
+  /** Node server: how long the delivery poller waits after finding the queues empty. */
+  STOWAGE_WEBHOOK_POLL_MS: int(50, 60_000).default(1000),
+  /** Node server: deliveries in progress at once. */
+  STOWAGE_WEBHOOK_CONCURRENCY: int(1, 256).default(16),
 
   // ---- authentication (Docker token auth; see shared/auth) ----
   /** The registry's URL as clients reach it; the token realm is `<url>/token`. Unset: from the request's Host. */
@@ -121,7 +141,20 @@ export interface Config {
   autoMount: boolean;
   uploadTtlMs: number;
   events: EventsConfig;
+  webhooks: WebhooksConfig;
   auth: AuthConfig;
+}
+
+/** Delivery of events to subscribed endpoints (see shared/webhooks). */
+export interface WebhooksConfig {
+  /** From STOWAGE_WEBHOOKS; the CLI manages more in storage. */
+  subscriptions: Subscription[];
+  retry: RetryPolicy;
+  timeoutMs: number;
+  /** Node server: run the in-process delivery pollers. */
+  deliver: boolean;
+  pollMs: number;
+  concurrency: number;
 }
 
 /** Where registry events go (see shared/events). */
@@ -188,6 +221,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     events: {
       queue: s.STOWAGE_EVENT_QUEUE,
       actions: s.STOWAGE_EVENT_ACTIONS === "none" ? [] : (s.STOWAGE_EVENT_ACTIONS.split(",") as EventAction[]),
+    },
+    webhooks: {
+      subscriptions: s.STOWAGE_WEBHOOKS ?? [],
+      retry: {
+        maxAttempts: s.STOWAGE_WEBHOOK_MAX_ATTEMPTS,
+        backoffMs: s.STOWAGE_WEBHOOK_BACKOFF_MS,
+        maxBackoffMs: s.STOWAGE_WEBHOOK_MAX_BACKOFF_MS,
+      },
+      timeoutMs: s.STOWAGE_WEBHOOK_TIMEOUT_MS,
+      deliver: s.STOWAGE_WEBHOOK_DELIVERY,
+      pollMs: s.STOWAGE_WEBHOOK_POLL_MS,
+      concurrency: s.STOWAGE_WEBHOOK_CONCURRENCY,
     },
     auth: {
       publicUrl: s.STOWAGE_PUBLIC_URL,

@@ -4,7 +4,9 @@ import { generateSecret } from "../auth/passwords.js";
 import type { IdentityAdmin } from "../auth/identity-admin.js";
 import type { SigningKeys } from "../auth/signing-keys.js";
 import type { IdentityRecord } from "../storage/identity-ports.js";
+import type { Webhooks } from "../webhooks/create-webhooks.js";
 import { parseArgs, parseExpiry, UsageError } from "./args.js";
+import { WEBHOOK_USAGE } from "./webhook-commands.js";
 
 /** Where a command writes: results (secrets included) to `out`, remarks to `note`. */
 export interface Io {
@@ -18,6 +20,8 @@ export interface Io {
 export interface CliContext {
   admin: IdentityAdmin;
   keys(): Promise<{ keys: SigningKeys; where: string }>;
+  /** Webhook subscriptions, dead letters and delivery queue (opened by the webhook commands). */
+  webhooks(): Promise<Webhooks>;
 }
 
 export type Command = (auth: CliContext, argv: string[], io: Io) => Promise<void>;
@@ -32,6 +36,7 @@ export const USAGE = `usage: npm run cli -- <command>
   token list
   token revoke NAME
   keys rotate
+${WEBHOOK_USAGE}
 RULE: team/*:pull  team/app:pull,push,delete  *:*  catalog  (or a full scope, repository:x:pull)
 Without --password-stdin a password is generated; generated passwords and token secrets are
 printed once, on standard output.`;

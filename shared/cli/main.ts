@@ -7,6 +7,9 @@ import { createAzureAuthStorage } from "../storage/azure/azure-identity-store.js
 import { UsageError } from "./args.js";
 import { COMMANDS, USAGE, type CliContext, type Io } from "./commands.js";
 import { openStorage } from "./storage.js";
+import { WEBHOOK_COMMANDS } from "./webhook-commands.js";
+import { createWebhooks } from "../webhooks/create-webhooks.js";
+import { SubscriptionError } from "../webhooks/subscription.js";
 
 /**
  * `npm run cli -- <command>`: users, access tokens and signing keys, managed straight in
@@ -14,7 +17,7 @@ import { openStorage } from "./storage.js";
  */
 async function main(argv: string[]): Promise<number> {
   const key = argv.slice(0, 2).join(" ");
-  const command = COMMANDS[key];
+  const command = { ...COMMANDS, ...WEBHOOK_COMMANDS }[key];
   if (!command) {
     console.error(
       argv.length === 0 || argv[0] === "help" || argv[0] === "--help" ? USAGE : `unknown command "${key}"\n${USAGE}`,
@@ -40,6 +43,7 @@ async function context(config: Config, connectionString: string): Promise<CliCon
       const options = { secretName: secretNames(config.auth).signingKey, tokenTtlSeconds: config.auth.tokenTtlSeconds };
       return { keys: new SigningKeys(secrets, options), where: secrets.description };
     },
+    webhooks: () => createWebhooks(config, connectionString, (line) => console.error(line)),
   };
 }
 
@@ -56,7 +60,9 @@ const io: Io = {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const expected = [UsageError, IdentityError, ScopeError, ConfigError].some((type) => error instanceof type);
+    const expected = [UsageError, IdentityError, ScopeError, ConfigError, SubscriptionError].some(
+      (type) => error instanceof type,
+    );
     console.error(expected ? `error: ${(error as Error).message}` : error);
     if (error instanceof UsageError) console.error(USAGE);
     process.exit(1);

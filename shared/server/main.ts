@@ -5,6 +5,8 @@ import { accessLogger } from "../adapters/access-log.js";
 import { createServerApp } from "./compose.js";
 import { azuriteLocation, startDataDirAzurite } from "./data-dir-azurite.js";
 import { createNodeServer } from "./node-server.js";
+import { createWebhooks, startWebhookPollers } from "../webhooks/create-webhooks.js";
+import type { Poller } from "../webhooks/queue-poller.js";
 
 /**
  * `npm start`: the registry as a plain Node HTTP server. With no storage connection string it
@@ -22,15 +24,21 @@ async function main(): Promise<void> {
     console.log("storage: configured Azure Storage account");
   }
   const observe = accessLogger(process.env.STOWAGE_ACCESS_LOG === "true");
-  const { handle, auth } = await createServerApp(config, { connectionString, observe }).catch(
-    async (error: unknown) => {
-      await azurite?.stop(); // do not leave the embedded Azurite behind
-      throw error;
-    },
-  );
+  const orStopAzurite = async (error: unknown) => {
+    await azurite?.stop(); // do not leave the embedded Azurite behind
+    throw error;
+  };
+  const { handle, auth } = await createServerApp(config, { connectionString, observe }).catch(orStopAzurite);
   console.log(`secrets: ${auth.secrets.description}`);
   const bootstrap = bootstrapMessage(auth.bootstrap, auth.secrets.description, true);
   if (bootstrap) console.log(bootstrap);
+  // webhooks: the same delivery handlers as the Functions queue triggers, from in-process pollers
+  let pollers: Poller | undefined;
+  if (config.webhooks.deliver) {
+    const log = (line: string) => console.log(line);
+    const webhooks = await createWebhooks(config, connectionString, log).catch(orStopAzurite);
+    pollers = startWebhookPollers(webhooks, config, log);
+  }
   const server = createNodeServer(handle);
   server.listen(config.port, config.host, () => {
     const address = server.address() as { port: number };
@@ -44,6 +52,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: stopping`);
     server.close();
     server.closeAllConnections();
+    await pollers?.stop(); // deliveries in hand finish (or come back later from the queue)
     await azurite?.stop();
     process.exit(0);
   };

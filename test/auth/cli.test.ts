@@ -1,42 +1,15 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { createAzureAuthStorage } from "../../shared/storage/azure/azure-identity-store.js";
 import { runningAzurite, startDataDirAzurite } from "../../shared/server/data-dir-azurite.js";
 import { useAzurite } from "../helpers/azurite.js";
+import { cli, type CliResult } from "../helpers/cli.js";
 import { basic, claims, createAuthRegistry } from "./support.js";
-
-const CLI = fileURLToPath(new URL("../../shared/cli/main.js", import.meta.url));
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the compiled CLI with only the given STOWAGE_* settings. */
-function cli(args: string[], env: Record<string, string>, stdin = ""): Promise<CliResult> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("STOWAGE_")));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...clean, ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
 
 /**
  * The admin CLI (`npm run cli -- ...`) as a process: users, access tokens and key rotation,

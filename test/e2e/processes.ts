@@ -1,6 +1,8 @@
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, closeSync, constants, openSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import type { TestContext } from "node:test";
 
 /** Directories where Debian puts daemons; root's PATH usually has them, a CI shell may not. */
 const SBIN = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
@@ -187,4 +189,20 @@ export async function waitForDaemon(daemon: Daemon, probe: () => Promise<unknown
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * Under CI (CI=true) every real client must be installed: .ci/run installs them all, so a
+ * missing one there is a broken CI image.
+ */
+export const CI = process.env.CI !== undefined && process.env.CI !== "" && !/^(false|0|no)$/i.test(process.env.CI);
+
+/** Returns false (and marks the test skipped) when a binary is missing outside CI; fails under CI. */
+export function requireBinaries(t: TestContext, ...binaries: string[]): boolean {
+  const missing = binaries.filter((binary) => !which(binary));
+  if (missing.length === 0) return true;
+  const message = `missing binary: ${missing.join(", ")} (install: apt-get install -y --no-install-recommends skopeo podman docker.io containerd)`;
+  if (CI) assert.fail(`${message}; CI is set, so every real client must be installed`);
+  t.skip(message);
+  return false;
 }

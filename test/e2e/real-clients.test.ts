@@ -4,10 +4,10 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, before, describe, test, type TestContext } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { startAzurite, type AzuriteInstance } from "../../shared/server/azurite.js";
 import { OCI_MANIFEST, sha256, writeOciArchive, writeOciLayout, type OciImage } from "./oci-image.js";
-import { run, searchPath, startDaemon, waitForDaemon, which, type Daemon } from "./processes.js";
+import { requireBinaries, run, searchPath, startDaemon, waitForDaemon, type Daemon } from "./processes.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
 /** The compiled admin CLI (dist/test/e2e -> dist/shared/cli). */
@@ -21,21 +21,9 @@ const CLI = fileURLToPath(new URL("../../shared/cli/main.js", import.meta.url));
  * A missing client binary skips its test, except under CI (CI=true), where it fails:
  * .ci/run installs all of them, so a missing one there is a broken CI image.
  */
-const CI = process.env.CI !== undefined && process.env.CI !== "" && !/^(false|0|no)$/i.test(process.env.CI);
-
 const COMMAND_MS = 180_000;
 const DAEMON_START_MS = 90_000;
 const TEST_MS = 10 * 60_000;
-
-/** Returns false (and marks the test skipped) when a binary is missing outside CI; fails under CI. */
-function requireBinaries(t: TestContext, ...binaries: string[]): boolean {
-  const missing = binaries.filter((binary) => !which(binary));
-  if (missing.length === 0) return true;
-  const message = `missing binary: ${missing.join(", ")} (install: apt-get install -y --no-install-recommends skopeo podman docker.io containerd)`;
-  if (CI) assert.fail(`${message}; CI is set, so every real client must be installed`);
-  t.skip(message);
-  return false;
-}
 
 describe("real clients against the Node server process", { timeout: 4 * TEST_MS }, () => {
   let azurite: AzuriteInstance | undefined;

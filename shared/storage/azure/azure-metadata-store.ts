@@ -235,7 +235,6 @@ export class AzureMetadataStore implements MetadataStore {
     return deleteRow(this.tables.repositories, partitionKey, rowKey);
   }
 
-
   async hasRepository(repository: string): Promise<boolean> {
     return (await getRow(this.tables.catalog, "", encodeKey(repository))) !== undefined;
   }

@@ -1,0 +1,44 @@
+import type { SubscriptionStore } from "./ports.js";
+import { SubscriptionError, type Subscription } from "./subscription.js";
+
+export type SubscriptionOrigin = "STOWAGE_WEBHOOKS" | "storage";
+
+/**
+ * Every subscription: those of STOWAGE_WEBHOOKS (read-only here) and those managed with the
+ * CLI in storage, in one namespace. Storage is read on every use, so a CLI change applies to
+ * the next event without restarting anything.
+ */
+export class SubscriptionDirectory {
+  constructor(
+    private readonly configured: readonly Subscription[],
+    private readonly store: SubscriptionStore,
+  ) {}
+
+  async list(): Promise<{ subscription: Subscription; origin: SubscriptionOrigin }[]> {
+    const stored = (await this.store.list()).filter((s) => !this.fromConfig(s.name));
+    return [
+      ...this.configured.map((subscription) => ({ subscription, origin: "STOWAGE_WEBHOOKS" as const })),
+      ...stored.map((subscription) => ({ subscription, origin: "storage" as const })),
+    ];
+  }
+
+  async get(name: string): Promise<Subscription | undefined> {
+    return this.fromConfig(name) ?? (await this.store.get(name));
+  }
+
+  async add(subscription: Subscription): Promise<void> {
+    if (this.fromConfig(subscription.name) || !(await this.store.create(subscription))) {
+      throw new SubscriptionError(`a subscription named "${subscription.name}" exists`);
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    if (this.fromConfig(name))
+      throw new SubscriptionError(`"${name}" comes from STOWAGE_WEBHOOKS: change that setting`);
+    if (!(await this.store.delete(name))) throw new SubscriptionError(`no subscription named "${name}"`);
+  }
+
+  private fromConfig(name: string): Subscription | undefined {
+    return this.configured.find((s) => s.name === name);
+  }
+}
