@@ -3,7 +3,8 @@ import type { Config } from "./config.js";
 import type { Authorizer } from "./http/authorizer.js";
 import { createRegistryApp, type FetchHandler, type RequestObserver } from "./http/registry-app.js";
 import { RegistryService } from "./registry/registry-service.js";
-import { AzureEventQueue } from "./storage/azure/azure-event-queue.js";
+import type { EventSink, RegistryEvent } from "./events/registry-event.js";
+import { JsonQueue } from "./storage/azure/json-queue.js";
 import { createAzureStorage } from "./storage/azure/azure-storage.js";
 
 export interface RegistryOptions {
@@ -45,10 +46,16 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
       ? {}
       : {
           events: {
-            sink: AzureEventQueue.fromConnectionString(connectionString, config.events.queue),
+            sink: eventQueue(connectionString, config.events.queue),
             actions: new Set(config.events.actions),
             trustProxy: config.auth.trustProxy,
           },
         };
   return createRegistryApp(registry, { ...app, ...events, ...(options.observe ? { observe: options.observe } : {}) });
+}
+
+/** Events go to the queue the webhook delivery reads, one message each. */
+function eventQueue(connectionString: string, name: string): EventSink {
+  const queue = new JsonQueue<RegistryEvent>(connectionString, name);
+  return { publish: (event) => queue.send(event) };
 }

@@ -5,8 +5,8 @@ import type { MessageReceiver, MessageSender, ReceivedMessage } from "../../webh
 const TTL_SECONDS = 7 * 24 * 3600;
 
 /**
- * JSON values as Azure Storage queue messages, base64 text like AzureEventQueue writes (the
- * Functions queue trigger's default encoding). The queue is created on first use.
+ * JSON values as Azure Storage queue messages, in base64 text (the Functions queue trigger's
+ * default encoding). The queue is created on first use; a message lives a week.
  */
 export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
   private ready: Promise<unknown> | undefined;
