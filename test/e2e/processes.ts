@@ -40,7 +40,8 @@ process.once("exit", () => {
   }
 });
 
-function track(child: ChildProcess): Promise<void> {
+/** Kills `child` by PID if the test process exits first; resolves when it has exited. */
+export function track(child: ChildProcess): Promise<void> {
   live.add(child);
   return new Promise((resolve) =>
     child.once("close", () => {

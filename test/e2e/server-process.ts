@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../shared/server/azurite.js";
+import { track } from "./processes.js";
 
 /** The compiled server entry, next to this file's compiled copy (dist/test/e2e -> dist/shared). */
 const MAIN = fileURLToPath(new URL("../../shared/server/main.js", import.meta.url));
@@ -58,19 +59,6 @@ export function isolatedNames(): { container: string; tablePrefix: string } {
   return { container: `e2e-${id}`, tablePrefix: `e2e${id}` };
 }
 
-// Children still running when the test process exits (a crash, a forgotten stop) are killed
-// by PID so no server outlives its suite.
-const live = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of live) {
-    try {
-      if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
-
 /**
  * Starts `node dist/shared/server/main.js` on a free loopback port against the given storage,
  * with its own container and tables unless told to share them, and waits until GET /v2/
@@ -106,7 +94,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     const error = await new Promise<Error>((resolve) => child.once("error", resolve));
     throw new Error(`could not start the server: ${error.message}`);
   }
-  live.add(child);
+  const exited = track(child);
   const pid = child.pid;
   let output = "";
   const capture = (data: Buffer) => {
@@ -115,12 +103,6 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   };
   child.stdout?.on("data", capture);
   child.stderr?.on("data", capture);
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      live.delete(child);
-      resolve();
-    }),
-  );
   const running = () => child.exitCode === null && child.signalCode === null;
 
   const stop = async () => {
