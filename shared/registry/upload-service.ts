@@ -107,7 +107,7 @@ export class UploadService {
         ? session.digestSoFar
         : await this.rehash(session, fastHasher(algorithm));
     if (actual !== digest) {
-      await this.discard(repository, id);
+      await this.discard(session);
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
     const record = await this.publish({ digest, blobName, size: session.offset });
@@ -123,8 +123,7 @@ export class UploadService {
 
   /** DELETE on an upload: forget it and its bytes. */
   async cancel(repository: string, id: string): Promise<void> {
-    await this.load(repository, id);
-    await this.discard(repository, id);
+    await this.discard((await this.load(repository, id)).session);
   }
 
   private async load(repository: string, id: string) {
@@ -132,7 +131,7 @@ export class UploadService {
     if (!found) throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });
     if (Date.now() - Date.parse(found.session.startedAt) > this.options.uploadTtlMs) {
       // abandoned: forget it now rather than let a client resume into a half-collected upload
-      await this.discard(repository, id);
+      await this.discard(found.session);
       throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload expired", { id });
     }
     return found;
@@ -225,9 +224,15 @@ export class UploadService {
     return standing;
   }
 
-  private async discard(repository: string, id: string): Promise<void> {
-    await this.metadata.deleteUpload(repository, id);
-    await this.blobs.delete(uploadBlobName(id));
+  /** Forgets a session and its bytes, unless the blob index already serves those bytes. */
+  private async discard(session: UploadSession): Promise<void> {
+    await this.metadata.deleteUpload(session.repository, session.id);
+    const blobName = uploadBlobName(session.id);
+    // A completion that indexed this blob, then failed before removing its session (a crash,
+    // a storage error), left the index pointing here: those bytes are no longer the session's.
+    const digest = (await this.finishHash(session)).digestSoFar;
+    if (digest && (await this.metadata.getBlob(digest))?.blobName === blobName) return;
+    await this.blobs.delete(blobName);
   }
 }
 

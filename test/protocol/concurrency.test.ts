@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { openAccess } from "../../shared/http/authorizer.js";
+import { createRegistryApp } from "../../shared/http/registry-app.js";
+import { RegistryService } from "../../shared/registry/registry-service.js";
+import { createAzureStorage } from "../../shared/storage/azure/azure-storage.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { sha256 } from "../helpers/content.js";
 import { createTestRegistry, type TestRegistry } from "../helpers/registry.js";
@@ -71,5 +75,56 @@ describe("Abandoned uploads", () => {
     assert.equal(((await status.json()) as { errors: { code: string }[] }).errors[0]?.code, "BLOB_UPLOAD_UNKNOWN");
     const put = await registry.fetch(`${location}?digest=${sha256("late")}`, { method: "PUT", body: "late" });
     assert.equal(put.status, 404);
+  });
+});
+
+describe("A completion interrupted after indexing its blob", () => {
+  const azurite = useAzurite();
+
+  it("cancelling (or expiring) the session afterwards keeps the bytes the index serves", async () => {
+    const storage = await createAzureStorage({
+      connectionString: azurite().connectionString,
+      container: "interrupted",
+      tablePrefix: "interrupted",
+    });
+    // the link-and-forget-session transaction fails once, as if the instance died there
+    let failOnce = true;
+    const metadata = Object.create(storage.metadata) as typeof storage.metadata;
+    metadata.completeUpload = async (...args) => {
+      if (failOnce) {
+        failOnce = false;
+        throw new Error("instance died");
+      }
+      return storage.metadata.completeUpload(...args);
+    };
+    const service = new RegistryService(
+      { blobs: storage.blobs, metadata },
+      {
+        blockSize: 1 << 20,
+        concurrency: 2,
+        redirect: false,
+        redirectTtlSeconds: 60,
+        maxManifestBytes: 1 << 20,
+        maxPageSize: 100,
+        autoMount: false,
+        uploadTtlMs: 60_000,
+      },
+    );
+    const handle = createRegistryApp(service, { chunks: { min: 1, max: undefined }, authorizer: openAccess });
+    const call = (path: string, init?: RequestInit) => handle(new Request(`http://registry.test${path}`, init));
+
+    const data = "bytes that must survive";
+    const start = await call("/v2/crash/one/blobs/uploads/", { method: "POST" });
+    const location = start.headers.get("location") as string;
+    assert.equal((await call(location, { method: "PATCH", body: data })).status, 202);
+    assert.equal((await call(`${location}?digest=${sha256(data)}`, { method: "PUT" })).status, 500);
+    assert.equal((await call(location, { method: "DELETE" })).status, 204);
+
+    // another repository pushes the same content: it is deduplicated onto the indexed blob
+    const again = await call(`/v2/crash/two/blobs/uploads/?digest=${sha256(data)}`, { method: "POST", body: data });
+    assert.equal(again.status, 201);
+    const read = await call(`/v2/crash/two/blobs/${sha256(data)}`);
+    assert.equal(read.status, 200);
+    assert.equal(await read.text(), data);
   });
 });
