@@ -25,21 +25,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   const connectionString = options.connectionString ?? config.connectionString;
   if (!connectionString) throw new Error("STOWAGE_STORAGE_CONNECTION_STRING is not set");
   const authorizer = options.authorizer ?? (await createAuth(config, { connectionString })).authorizer;
-  const storage = await createAzureStorage({
-    connectionString,
-    container: config.container,
-    tablePrefix: config.tablePrefix,
-  });
-  const registry = new RegistryService(storage, {
-    blockSize: config.blockSize,
-    concurrency: config.concurrency,
-    redirect: config.blobRedirect,
-    redirectTtlSeconds: config.redirectTtlSeconds,
-    maxManifestBytes: config.maxManifestBytes,
-    maxPageSize: config.maxPageSize,
-    autoMount: config.autoMount,
-    uploadTtlMs: config.uploadTtlMs,
-  });
+  const registry = await createRegistryService(config, connectionString);
   const app = { chunks: { min: 1, max: config.chunkMaxBytes }, deleteEnabled: config.deleteEnabled, authorizer };
   const events =
     config.events.actions.length === 0
@@ -52,6 +38,25 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
           },
         };
   return createRegistryApp(registry, { ...app, ...events, ...(options.observe ? { observe: options.observe } : {}) });
+}
+
+/** The registry domain over the configured Azure storage (also used by GC and the CLI). */
+export async function createRegistryService(config: Config, connectionString: string): Promise<RegistryService> {
+  const storage = await createAzureStorage({
+    connectionString,
+    container: config.container,
+    tablePrefix: config.tablePrefix,
+  });
+  return new RegistryService(storage, {
+    blockSize: config.blockSize,
+    concurrency: config.concurrency,
+    redirect: config.blobRedirect,
+    redirectTtlSeconds: config.redirectTtlSeconds,
+    maxManifestBytes: config.maxManifestBytes,
+    maxPageSize: config.maxPageSize,
+    autoMount: config.autoMount,
+    uploadTtlMs: config.uploadTtlMs,
+  });
 }
 
 /** Events go to the queue the webhook delivery reads, one message each. */

@@ -3,6 +3,7 @@ import { formatScope } from "../auth/scopes.js";
 import { generateSecret } from "../auth/passwords.js";
 import type { IdentityAdmin } from "../auth/identity-admin.js";
 import type { SigningKeys } from "../auth/signing-keys.js";
+import type { RegistryService } from "../registry/registry-service.js";
 import type { IdentityRecord } from "../storage/identity-ports.js";
 import type { Webhooks } from "../webhooks/create-webhooks.js";
 import { parseArgs, parseExpiry, UsageError } from "./args.js";
@@ -22,6 +23,8 @@ export interface CliContext {
   keys(): Promise<{ keys: SigningKeys; where: string }>;
   /** Webhook subscriptions, dead letters and delivery queue (opened by the webhook commands). */
   webhooks(): Promise<Webhooks>;
+  /** The registry domain (opened by the garbage-collection command). */
+  registry(): Promise<RegistryService>;
 }
 
 export type Command = (auth: CliContext, argv: string[], io: Io) => Promise<void>;
@@ -36,6 +39,7 @@ export const USAGE = `usage: npm run cli -- <command>
   token list
   token revoke NAME
   keys rotate
+  gc uploads [--dry-run]                   (purges uploads older than STOWAGE_UPLOAD_TTL_SECONDS)
 ${WEBHOOK_USAGE}
 RULE: team/*:pull  team/app:pull,push,delete  *:*  catalog  (or a full scope, repository:x:pull)
 Without --password-stdin a password is generated; generated passwords and token secrets are
@@ -125,6 +129,15 @@ const keysRotate: Command = async (auth, argv, io) => {
   io.out(kid);
 };
 
+const gcUploads: Command = async (context, argv, io) => {
+  const args = parseArgs(argv, { options: [], switches: ["dry-run"] });
+  if (args.positional.length > 0) throw new UsageError("gc uploads takes no arguments");
+  const dryRun = args.switches.has("dry-run");
+  const expired = await (await context.registry()).uploads.purgeExpired(dryRun);
+  for (const s of expired) io.out(`${s.repository}\t${s.id}\tstarted ${s.startedAt}\t${s.offset} bytes`);
+  io.note(`${expired.length} abandoned upload(s) ${dryRun ? "would be purged (dry run)" : "purged"}`);
+};
+
 export const COMMANDS: Record<string, Command> = {
   "user add": userAdd,
   "user list": list("user"),
@@ -135,4 +148,5 @@ export const COMMANDS: Record<string, Command> = {
   "token list": list("token"),
   "token revoke": remove("token"),
   "keys rotate": keysRotate,
+  "gc uploads": gcUploads,
 };

@@ -3,6 +3,7 @@ import { createSecretProvider, secretNames } from "../auth/secrets/create-secret
 import { SigningKeys } from "../auth/signing-keys.js";
 import { ScopeError } from "../auth/scopes.js";
 import { ConfigError, loadConfig, type Config } from "../config.js";
+import { createRegistryService } from "../create-registry.js";
 import { createAzureAuthStorage } from "../storage/azure/azure-identity-store.js";
 import { UsageError } from "./args.js";
 import { COMMANDS, USAGE, type CliContext, type Io } from "./commands.js";
@@ -44,6 +45,7 @@ async function context(config: Config, connectionString: string): Promise<CliCon
       return { keys: new SigningKeys(secrets, options), where: secrets.description };
     },
     webhooks: () => createWebhooks(config, connectionString, (line) => console.error(line)),
+    registry: () => createRegistryService(config, connectionString),
   };
 }
 

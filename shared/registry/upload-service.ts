@@ -126,6 +126,19 @@ export class UploadService {
     await this.discard((await this.load(repository, id)).session);
   }
 
+  /**
+   * Garbage collection of abandoned uploads: every session past the TTL is forgotten with its
+   * bytes (`dryRun`: only listed). Safe while the registry runs: a client still using one
+   * would be refused anyway, and bytes the blob index serves are kept.
+   */
+  async purgeExpired(dryRun = false): Promise<UploadSession[]> {
+    const expired = await this.metadata.listUploadsStartedBefore(
+      new Date(Date.now() - this.options.uploadTtlMs).toISOString(),
+    );
+    if (!dryRun) for (const session of expired) await this.discard(session);
+    return expired;
+  }
+
   private async load(repository: string, id: string) {
     const found = await this.metadata.getUpload(repository, id);
     if (!found) throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });

@@ -1,5 +1,7 @@
 import { bootstrapMessage } from "../auth/admin-bootstrap.js";
 import { ConfigError, loadConfig } from "../config.js";
+import { createRegistryService } from "../create-registry.js";
+import type { RegistryService } from "../registry/registry-service.js";
 import type { AzuriteInstance } from "./azurite.js";
 import { accessLogger } from "../adapters/access-log.js";
 import { createServerApp } from "./compose.js";
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
     const webhooks = await createWebhooks(config, connectionString, log).catch(orStopAzurite);
     pollers = startWebhookPollers(webhooks, config, log);
   }
+  const gc = schedulePurge(await createRegistryService(config, connectionString).catch(orStopAzurite));
   const server = createNodeServer(handle);
   server.listen(config.port, config.host, () => {
     const address = server.address() as { port: number };
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping`);
+    clearInterval(gc);
     server.close();
     server.closeAllConnections();
     await pollers?.stop(); // deliveries in hand finish (or come back later from the queue)
@@ -58,6 +62,16 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** Hourly, what the Functions app's timer does: forget abandoned uploads and their bytes. */
+function schedulePurge(registry: RegistryService): NodeJS.Timeout {
+  const purge = () =>
+    registry.uploads.purgeExpired().then(
+      (purged) => purged.length > 0 && console.log(`garbage collection: ${purged.length} abandoned upload(s) purged`),
+      (error: unknown) => console.error("garbage collection failed (will retry):", error),
+    );
+  return setInterval(purge, 3600_000).unref();
 }
 
 main().catch((error: unknown) => {

@@ -112,6 +112,8 @@ export interface MetadataStore {
   /** Replaces the session if it still has `etag`; throws ConcurrentUpdateError otherwise. */
   updateUpload(session: UploadSession, etag: string): Promise<void>;
   deleteUpload(repository: string, id: string): Promise<void>;
+  /** Sessions of every repository started before `before` (ISO time): abandoned uploads. */
+  listUploadsStartedBefore(before: string): Promise<UploadSession[]>;
   /** Links the finished blob and removes the session, atomically. */
   completeUpload(repository: string, id: string, record: BlobRecord): Promise<void>;
 

@@ -72,17 +72,18 @@ export class AzureMetadataStore implements MetadataStore {
 
   async getUpload(repository: string, id: string) {
     const row = await getRow(this.tables.repositories, encodeKey(repository), `upload:${id}`);
-    if (!row) return undefined;
-    const session: UploadSession = {
-      repository,
-      id,
-      offset: Number(row.offset),
-      blobEtag: (row.blobEtag as string | undefined) || null,
-      startedAt: row.startedAt as string,
-    };
-    if (row.hashState) session.hashState = row.hashState as string;
-    if (row.digestSoFar) session.digestSoFar = row.digestSoFar as string;
-    return { session, etag: row.etag as string };
+    return row && { session: toSession(repository, id, row), etag: row.etag as string };
+  }
+
+  async listUploadsStartedBefore(before: string): Promise<UploadSession[]> {
+    // the one cross-partition query: run by garbage collection, never on a request
+    const filter = `RowKey ge 'upload:' and RowKey lt 'upload;' and startedAt lt ${odata(before)}`;
+    const sessions: UploadSession[] = [];
+    for await (const row of this.tables.repositories.listEntities<Row>({ queryOptions: { filter } })) {
+      const id = (row.rowKey as string).slice("upload:".length);
+      sessions.push(toSession(decodeKey(row.partitionKey as string), id, row));
+    }
+    return sessions;
   }
 
   async updateUpload(session: UploadSession, etag: string): Promise<void> {
@@ -272,6 +273,19 @@ async function listRowKeys(
 /** Referrers sort under their subject: one range query lists them. */
 function referrerKey(subject: string, digest: string): string {
   return `ref:${subject}:${digest}`;
+}
+
+function toSession(repository: string, id: string, row: Row): UploadSession {
+  const session: UploadSession = {
+    repository,
+    id,
+    offset: Number(row.offset),
+    blobEtag: (row.blobEtag as string | undefined) || null,
+    startedAt: row.startedAt as string,
+  };
+  if (row.hashState) session.hashState = row.hashState as string;
+  if (row.digestSoFar) session.digestSoFar = row.digestSoFar as string;
+  return session;
 }
 
 function toBlobRecord(digest: string, row: Row): BlobRecord {
