@@ -3,6 +3,19 @@ import { loadConfig, type Config } from "../../shared/config.js";
 import { createRegistry } from "../../shared/create-registry.js";
 import { openAccess, type Authorizer } from "../../shared/http/authorizer.js";
 import type { FetchHandler } from "../../shared/http/registry-app.js";
+import type { RegistryOptions } from "../../shared/registry/registry-service.js";
+
+/** Options for tests that build a RegistryService by hand (to put a faulty store or sink in). */
+export const SMALL_REGISTRY: RegistryOptions = {
+  blockSize: 1 << 20,
+  concurrency: 2,
+  redirect: false,
+  redirectTtlSeconds: 60,
+  maxManifestBytes: 1 << 20,
+  maxPageSize: 100,
+  autoMount: false,
+  uploadTtlMs: 60_000,
+};
 
 /** A config whose container and tables no other test uses, so tests never see each other's data. */
 export function isolatedConfig(connectionString: string, env: Record<string, string> = {}): Config {

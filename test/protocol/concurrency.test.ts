@@ -6,7 +6,7 @@ import { RegistryService } from "../../shared/registry/registry-service.js";
 import { createAzureStorage } from "../../shared/storage/azure/azure-storage.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { sha256 } from "../helpers/content.js";
-import { createTestRegistry, type TestRegistry } from "../helpers/registry.js";
+import { createTestRegistry, SMALL_REGISTRY, type TestRegistry } from "../helpers/registry.js";
 import { bodyBytes, OCI_MANIFEST, pushBlob, pushImage } from "./support.js";
 
 describe("Concurrent writers", () => {
@@ -97,19 +97,7 @@ describe("A completion interrupted after indexing its blob", () => {
       }
       return storage.metadata.completeUpload(...args);
     };
-    const service = new RegistryService(
-      { blobs: storage.blobs, metadata },
-      {
-        blockSize: 1 << 20,
-        concurrency: 2,
-        redirect: false,
-        redirectTtlSeconds: 60,
-        maxManifestBytes: 1 << 20,
-        maxPageSize: 100,
-        autoMount: false,
-        uploadTtlMs: 60_000,
-      },
-    );
+    const service = new RegistryService({ blobs: storage.blobs, metadata }, SMALL_REGISTRY);
     const handle = createRegistryApp(service, { chunks: { min: 1, max: undefined }, authorizer: openAccess });
     const call = (path: string, init?: RequestInit) => handle(new Request(`http://registry.test${path}`, init));
 

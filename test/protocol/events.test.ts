@@ -7,7 +7,7 @@ import { RegistryService } from "../../shared/registry/registry-service.js";
 import type { RegistryEvent } from "../../shared/events/registry-event.js";
 import { createAzureStorage } from "../../shared/storage/azure/azure-storage.js";
 import { useAzurite } from "../helpers/azurite.js";
-import { createTestRegistry, type TestRegistry } from "../helpers/registry.js";
+import { createTestRegistry, SMALL_REGISTRY, type TestRegistry } from "../helpers/registry.js";
 import { assertError, OCI_MANIFEST, pushBlob, pushImage } from "./support.js";
 
 /** Events are queued before a change is acknowledged (the delivery side reads the queue). */
@@ -94,16 +94,7 @@ describe("Registry events", () => {
       container: "events-broken",
       tablePrefix: "evbroken",
     });
-    const registryService = new RegistryService(storage, {
-      blockSize: 1 << 20,
-      concurrency: 2,
-      redirect: false,
-      redirectTtlSeconds: 60,
-      maxManifestBytes: 1 << 20,
-      maxPageSize: 100,
-      autoMount: false,
-      uploadTtlMs: 60_000,
-    });
+    const registryService = new RegistryService(storage, SMALL_REGISTRY);
     const handle = createRegistryApp(registryService, {
       chunks: { min: 1, max: undefined },
       authorizer: openAccess,
