@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer, connect } from "node:net";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 
 /** Azurite's well-known development account (public, documented; not a secret). */
@@ -27,44 +27,35 @@ export interface AzuriteOptions {
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteInstance> {
   const host = options.host ?? "127.0.0.1";
-  const [blob, queue, table] = [await freePort(host), await freePort(host), await freePort(host)];
-  const args = [
-    azuriteEntry(),
-    "--silent",
-    "--disableTelemetry",
-    "--skipApiVersionCheck",
-    "--blobHost",
-    host,
-    "--blobPort",
-    String(blob),
-    "--queueHost",
-    host,
-    "--queuePort",
-    String(queue),
-    "--tableHost",
-    host,
-    "--tablePort",
-    String(table),
-  ];
+  // Port 0: Azurite binds free ports itself and names them; picking ports first and passing
+  // them in races with every other process choosing ports at the same moment.
+  const args = [azuriteEntry(), "--silent", "--disableTelemetry", "--skipApiVersionCheck"];
+  for (const service of ["blob", "queue", "table"]) args.push(`--${service}Host`, host, `--${service}Port`, "0");
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
     args.push("--location", options.location);
   } else {
     args.push("--inMemoryPersistence");
   }
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let ports: Record<"blob" | "queue" | "table", number>;
   try {
-    await Promise.race([
-      Promise.all([blob, queue, table].map((port) => waitForPort(host, port))),
+    ports = await Promise.race([
+      listeningPorts(child),
       exited.then(() => Promise.reject(new Error(`Azurite exited during start-up: ${stderr.trim()}`))),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("Azurite did not start within 30 s")), 30_000).unref(),
+      ),
     ]);
   } catch (error) {
     child.kill();
     throw error;
   }
+  child.stdout?.resume(); // keep draining what it prints later
+  const { blob, queue, table } = ports;
   const endpoint = (port: number) => `http://${host}:${port}/${ACCOUNT}`;
   return {
     connectionString:
@@ -104,16 +95,23 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
   });
 }
 
-async function waitForPort(host: string, port: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, host);
-      socket.once("connect", () => (socket.destroy(), resolve(true)));
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Azurite did not open port ${port} within ${timeoutMs} ms`);
+/** Reads "Azurite Blob service is successfully listening at http://host:PORT" for each service. */
+function listeningPorts(child: ChildProcess): Promise<Record<"blob" | "queue" | "table", number>> {
+  return new Promise((resolve) => {
+    const found: Partial<Record<"blob" | "queue" | "table", number>> = {};
+    let buffered = "";
+    const onData = (data: Buffer) => {
+      buffered += data.toString();
+      for (const match of buffered.matchAll(
+        /Azurite (Blob|Queue|Table) service is successfully listening at \S+:(\d+)/g,
+      )) {
+        found[(match[1] as string).toLowerCase() as "blob" | "queue" | "table"] = Number(match[2]);
+      }
+      if (found.blob && found.queue && found.table) {
+        child.stdout?.off("data", onData);
+        resolve(found as Record<"blob" | "queue" | "table", number>);
+      }
+    };
+    child.stdout?.on("data", onData);
+  });
 }

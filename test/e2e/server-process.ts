@@ -4,7 +4,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../../shared/server/azurite.js";
 import { track } from "./processes.js";
 
 /** The compiled server entry, next to this file's compiled copy (dist/test/e2e -> dist/shared). */
@@ -68,7 +67,6 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const names = isolatedNames();
   const container = options.container ?? names.container;
   const tablePrefix = options.tablePrefix ?? names.tablePrefix;
-  const port = await freePort("127.0.0.1");
   const adminPassword = options.adminPassword ?? randomBytes(12).toString("base64url");
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "stw-server-")));
@@ -78,7 +76,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     if (value !== undefined && !key.startsWith("STOWAGE_") && key !== "PORT" && key !== "HOST") env[key] = value;
   }
   Object.assign(env, {
-    PORT: String(port),
+    PORT: "0", // the server binds a free port and prints it: no race with other port pickers
     HOST: "127.0.0.1",
     STOWAGE_STORAGE_CONNECTION_STRING: options.connectionString,
     STOWAGE_CONTAINER: container,
@@ -124,13 +122,23 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
   };
 
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   let lastError = "";
+  let port = 0;
+  let url = "";
   try {
     for (;;) {
       if (!running())
         throw new Error(`server exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`);
+      const listening = /Stowage listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      if (!listening) {
+        lastError = "not listening yet";
+        if (Date.now() > deadline) throw new Error(`server did not start listening in time`);
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      port = Number(listening[1]);
+      url = `http://127.0.0.1:${port}`;
       try {
         const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
         await response.arrayBuffer();
