@@ -135,6 +135,19 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
     (command: string, args: string[], extraEnv: Record<string, string> = {}) =>
       run(command, args, { env: { ...clientEnv, ...extraEnv }, timeoutMs: COMMAND_MS });
 
+  /** The test image as a docker-archive tagged `ref` (what `podman load` and `docker load` take). */
+  async function dockerArchive(
+    exec: ReturnType<typeof execWith>,
+    image: OciImage,
+    ref: string,
+    file: string,
+  ): Promise<string> {
+    const archive = join(work, file);
+    const source = `oci:${image.dir}:${image.tag}`;
+    await exec("skopeo", ["copy", "--policy", join(work, "policy.json"), source, `docker-archive:${archive}:${ref}`]);
+    return archive;
+  }
+
   /** A private containerd: its own root, state, socket and config, no CRI plugin. */
   async function startContainerd(name: string): Promise<{ daemon: Daemon; socket: string }> {
     const dir = join(work, name);
@@ -292,14 +305,7 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
           "file",
           ...args,
         ]);
-      const archive = join(work, "podman-image.tar");
-      await exec("skopeo", [
-        "copy",
-        "--policy",
-        join(work, "policy.json"),
-        `oci:${image.dir}:${image.tag}`,
-        `docker-archive:${archive}:${ref}`,
-      ]);
+      const archive = await dockerArchive(exec, image, ref, "podman-image.tar");
       await podman(["load", "-q", "-i", archive]);
       await podman(["login", "--tls-verify=false", "-u", "admin", "-p", registry().adminPassword, registry().host]);
       const digestFile = join(work, "podman-pushed.digest");
@@ -363,14 +369,7 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         );
         const docker = (args: string[]) => exec("docker", args, dockerEnv);
 
-        const archive = join(work, "docker-image.tar");
-        await exec("skopeo", [
-          "copy",
-          "--policy",
-          join(work, "policy.json"),
-          `oci:${image.dir}:${image.tag}`,
-          `docker-archive:${archive}:${ref}`,
-        ]);
+        const archive = await dockerArchive(exec, image, ref, "docker-image.tar");
         await docker(["load", "-i", archive]);
         // docker login: GET /token with offline_token; the daemon then uses the refresh token (POST)
         await docker(["login", "-u", "admin", "-p", registry().adminPassword, registry().host]);
