@@ -1,14 +1,13 @@
 import functions, { type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
-import { toFetchRequest, toHttpResponse } from "../shared/adapters/functions-http.js";
 import { functionsApp } from "../shared/adapters/functions-app.js";
+import { serveFunctionsRequest } from "../shared/adapters/functions-http.js";
 
 const { app } = functions;
 app.setup({ enableHttpStream: true });
 
 /** Every OCI Distribution / Docker Registry v2 request under /v2/. */
 export async function registryHandler(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
-  const { registry } = await functionsApp();
-  return toHttpResponse(await registry(toFetchRequest(request)), request.method);
+  return serveFunctionsRequest((await functionsApp()).handle, request);
 }
 
 app.http("registry", {

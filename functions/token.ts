@@ -1,6 +1,6 @@
 import functions, { type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
-import { toFetchRequest, toHttpResponse } from "../shared/adapters/functions-http.js";
 import { functionsApp } from "../shared/adapters/functions-app.js";
+import { serveFunctionsRequest } from "../shared/adapters/functions-http.js";
 
 const { app } = functions;
 app.setup({ enableHttpStream: true });
@@ -10,8 +10,7 @@ app.setup({ enableHttpStream: true });
  * `/token/jwks` for the public keys. The same core as the Node server's `/token`.
  */
 export async function tokenHandler(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
-  const { token } = await functionsApp();
-  return toHttpResponse(await token(toFetchRequest(request)), request.method);
+  return serveFunctionsRequest((await functionsApp()).handle, request);
 }
 
 app.http("token", { route: "token", methods: ["GET", "POST"], authLevel: "anonymous", handler: tokenHandler });

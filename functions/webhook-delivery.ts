@@ -1,16 +1,7 @@
 import functions, { type InvocationContext } from "@azure/functions";
-import { lazy } from "../shared/adapters/functions-http.js";
-import { loadConfig } from "../shared/config.js";
-import { createWebhooks } from "../shared/webhooks/create-webhooks.js";
+import { functionsApp } from "../shared/adapters/functions-app.js";
 
 const { app } = functions;
-
-/** The delivery side, built once per cold start (logs go to the invocation that caused them). */
-const webhooks = lazy(async () => {
-  const config = loadConfig();
-  if (!config.connectionString) throw new Error("STOWAGE_STORAGE_CONNECTION_STRING is not set");
-  return createWebhooks(config, config.connectionString, (line) => console.log(line));
-});
 
 /**
  * One queued registry event -> one delivery task per matching subscription. Throwing leaves
@@ -18,13 +9,13 @@ const webhooks = lazy(async () => {
  * once every task is queued.
  */
 export async function webhookEventHandler(message: unknown, context: InvocationContext): Promise<void> {
-  const tasks = await (await webhooks()).service.fanOut(message);
+  const tasks = await (await functionsApp()).webhooks.service.fanOut(message);
   context.log(`event ${context.triggerMetadata?.id ?? ""}: ${tasks} delivery task(s) queued`);
 }
 
 /** One delivery task -> one POST; a failed POST queues the next attempt (delayed) or a dead letter. */
 export async function webhookDeliveryHandler(message: unknown, context: InvocationContext): Promise<void> {
-  const outcome = await (await webhooks()).service.deliver(message);
+  const outcome = await (await functionsApp()).webhooks.service.deliver(message);
   context.log(`delivery: ${outcome}`);
 }
 

@@ -2,7 +2,7 @@ import { ADMIN_RULES } from "./permissions.js";
 import { formatScope } from "./scopes.js";
 import { NameTakenError, type IdentityAdmin } from "./identity-admin.js";
 import { generateSecret } from "./passwords.js";
-import type { SecretProvider } from "./secrets/secret-provider.js";
+import type { SecretStore } from "../storage/ports/secret-store.js";
 
 export const ADMIN = "admin";
 
@@ -19,7 +19,7 @@ export type BootstrapResult =
  */
 export async function bootstrapAdmin(
   admin: IdentityAdmin,
-  secrets: SecretProvider,
+  secrets: SecretStore,
   options: { password: string | undefined; secretName: string },
 ): Promise<BootstrapResult> {
   if (await admin.hasUsers()) return { created: false };

@@ -1,4 +1,4 @@
-import type { IdentityKind, IdentityRecord, IdentityStore } from "../storage/identity-ports.js";
+import type { IdentityKind, IdentityRecord, IdentityStore } from "../storage/ports/identity-storage.js";
 import { parseRule, type Rule } from "./permissions.js";
 import { throttleKeys, type LoginThrottle } from "./login-throttle.js";
 import { decoyHash, verifySecret } from "./passwords.js";
@@ -35,7 +35,7 @@ export class Authenticator {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The identity for these credentials, or undefined; throws TooManyRequestsError while throttled. */
+  /** The identity for these credentials, or undefined; throws TOOMANYREQUESTS while throttled. */
   async login(name: string, secret: string, address: string | undefined): Promise<Identity | undefined> {
     const keys = throttleKeys(name, address);
     await this.throttle.check(keys);

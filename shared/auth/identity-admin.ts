@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { AuthStorage, IdentityKind, IdentityRecord } from "../storage/identity-ports.js";
+import type { AuthStorage, IdentityKind, IdentityRecord } from "../storage/ports/identity-storage.js";
 import { ANONYMOUS } from "./identities.js";
 import { formatScope } from "./scopes.js";
 import { parseRule } from "./permissions.js";

@@ -1,5 +1,5 @@
-import { TooManyRequestsError } from "../http/auth-errors.js";
-import type { LoginFailures, LoginFailureStore } from "../storage/identity-ports.js";
+import { RegistryError } from "../registry/errors.js";
+import type { LoginFailures, LoginFailureStore } from "../storage/ports/identity-storage.js";
 
 export interface ThrottlePolicy {
   /** Failed logins per user name allowed before delays start (an address gets four times as many). */
@@ -36,13 +36,17 @@ export class LoginThrottle {
     this.forgetAfterMs = Math.max(3_600_000, policy.lockoutSeconds * 1000);
   }
 
-  /** Throws TooManyRequestsError (429, Retry-After) while any key is locked out. */
+  /** Throws TOOMANYREQUESTS (with the seconds to wait) while any key is locked out. */
   async check(keys: { key: string; free: number }[]): Promise<void> {
     const waits = await Promise.all(
       keys.map(async ({ key, free }) => this.waitMs((await this.store.get(key))?.failures, free)),
     );
     const wait = Math.max(0, ...waits);
-    if (wait > 0) throw new TooManyRequestsError("too many failed logins; try again later", Math.ceil(wait / 1000));
+    if (wait > 0) {
+      throw new RegistryError("TOOMANYREQUESTS", "too many failed logins; try again later", {
+        retryAfterSeconds: Math.ceil(wait / 1000),
+      });
+    }
   }
 
   async failed(keys: { key: string }[]): Promise<void> {

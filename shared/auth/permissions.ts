@@ -1,4 +1,5 @@
-import type { AccessRequest, Action } from "../http/authorizer.js";
+import { matchesPattern } from "../lib/repository-pattern.js";
+import type { AccessRequest, Action } from "./access.js";
 import { isValidName } from "../registry/references.js";
 import { mergeAccess, parseScope, ScopeError } from "./scopes.js";
 
@@ -34,15 +35,6 @@ export function parseRule(text: string): Rule {
   if (rule.type === "repository" && !PATTERN.test(rule.name))
     throw new ScopeError(`invalid repository pattern "${rule.name}"`);
   return rule;
-}
-
-export function matchesPattern(pattern: string, name: string): boolean {
-  if (!pattern.includes("*")) return pattern === name;
-  const source = pattern
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\/-]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${source}$`).test(name);
 }
 
 /** The actions the rules allow on one resource. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { RefreshTokenRecord, RefreshTokenStore } from "../storage/identity-ports.js";
+import type { RefreshTokenRecord, RefreshTokenStore } from "../storage/ports/identity-storage.js";
 import type { Identity } from "./identities.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { AccessRequest, Action } from "../http/authorizer.js";
+import type { AccessRequest, Action } from "./access.js";
 
 /**
  * Docker token scopes: `repository:team/app:pull,push`, `registry:catalog:*`.

@@ -1,5 +1,5 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
-import type { SecretProvider, SecretVersion } from "./secrets/secret-provider.js";
+import type { SecretStore, SecretVersion } from "../storage/ports/secret-store.js";
 
 export const ALGORITHM = "ES256";
 
@@ -50,7 +50,7 @@ export class SigningKeys {
   private readonly now: () => number;
 
   constructor(
-    private readonly secrets: SecretProvider,
+    private readonly secrets: SecretStore,
     private readonly options: SigningKeysOptions,
   ) {
     this.refreshMs = (options.refreshSeconds ?? 300) * 1000;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
-import type { AccessRequest } from "../http/authorizer.js";
+import type { AccessRequest } from "./access.js";
 import { ALGORITHM, type SigningKeys } from "./signing-keys.js";
 import type { TokenSettings } from "./token-settings.js";
 

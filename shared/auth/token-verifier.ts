@@ -1,5 +1,5 @@
 import { errors, jwtVerify, type JWTHeaderParameters } from "jose";
-import type { AccessRequest, Action } from "../http/authorizer.js";
+import type { AccessRequest, Action } from "./access.js";
 import { ALGORITHM, type SigningKeys } from "./signing-keys.js";
 import { CLOCK_TOLERANCE_SECONDS, type TokenSettings } from "./token-settings.js";
 

@@ -1,24 +1,32 @@
-import { IdentityAdmin, IdentityError } from "../auth/identity-admin.js";
-import { createSecretProvider, secretNames } from "../auth/secrets/create-secret-provider.js";
-import { SigningKeys } from "../auth/signing-keys.js";
+import { buildApp } from "../app/build-app.js";
+import { ConfigError, loadConfig } from "../app/config.js";
+import { IdentityError } from "../auth/identity-admin.js";
 import { ScopeError } from "../auth/scopes.js";
-import { ConfigError, loadConfig, type Config } from "../config.js";
-import { createRegistryService } from "../create-registry.js";
-import { createAzureAuthStorage } from "../storage/azure/azure-identity-store.js";
-import { UsageError } from "./args.js";
-import { COMMANDS, USAGE, type CliContext, type Io } from "./commands.js";
-import { openStorage } from "./storage.js";
-import { WEBHOOK_COMMANDS } from "./webhook-commands.js";
-import { createWebhooks } from "../webhooks/create-webhooks.js";
 import { SubscriptionError } from "../webhooks/subscription.js";
+import { UsageError } from "./args.js";
+import type { Command, Io } from "./command.js";
+import { GC_COMMANDS, GC_USAGE } from "./gc-commands.js";
+import { IDENTITY_COMMANDS, IDENTITY_USAGE } from "./identity-commands.js";
+import { openStorage } from "./storage.js";
+import { WEBHOOK_COMMANDS, WEBHOOK_USAGE } from "./webhook-commands.js";
+
+const USAGE = `usage: npm run cli -- <command>
+${IDENTITY_USAGE}
+${GC_USAGE}
+${WEBHOOK_USAGE}
+RULE: team/*:pull  team/app:pull,push,delete  *:*  catalog  (or a full scope, repository:x:pull)
+Without --password-stdin a password is generated; generated passwords and token secrets are
+printed once, on standard output.`;
+
+const COMMANDS: Record<string, Command> = { ...IDENTITY_COMMANDS, ...GC_COMMANDS, ...WEBHOOK_COMMANDS };
 
 /**
- * `npm run cli -- <command>`: users, access tokens and signing keys, managed straight in
- * storage with the same configuration (environment) as the server.
+ * `npm run cli -- <command>`: users, access tokens, signing keys, webhooks and clean-up,
+ * managed straight in storage with the same configuration (environment) as the server.
  */
 async function main(argv: string[]): Promise<number> {
   const key = argv.slice(0, 2).join(" ");
-  const command = { ...COMMANDS, ...WEBHOOK_COMMANDS }[key];
+  const command = COMMANDS[key];
   if (!command) {
     console.error(
       argv.length === 0 || argv[0] === "help" || argv[0] === "--help" ? USAGE : `unknown command "${key}"\n${USAGE}`,
@@ -28,25 +36,15 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const storage = await openStorage(config);
   try {
-    await command(await context(config, storage.connectionString), argv.slice(2), io);
+    const app = await buildApp(config, {
+      connectionString: storage.connectionString,
+      log: (line) => console.error(line),
+    });
+    await command(app, argv.slice(2), io);
     return 0;
   } finally {
     await storage.close();
   }
-}
-
-async function context(config: Config, connectionString: string): Promise<CliContext> {
-  const storage = await createAzureAuthStorage({ connectionString, tablePrefix: config.tablePrefix });
-  return {
-    admin: new IdentityAdmin(storage),
-    keys: async () => {
-      const secrets = await createSecretProvider(config.auth);
-      const options = { secretName: secretNames(config.auth).signingKey, tokenTtlSeconds: config.auth.tokenTtlSeconds };
-      return { keys: new SigningKeys(secrets, options), where: secrets.description };
-    },
-    webhooks: () => createWebhooks(config, connectionString, (line) => console.error(line)),
-    registry: () => createRegistryService(config, connectionString),
-  };
 }
 
 const io: Io = {

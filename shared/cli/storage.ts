@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "../app/config.js";
 import { runningAzurite, startDataDirAzurite } from "../server/data-dir-azurite.js";
 
 /**

@@ -1,8 +1,8 @@
 import { generateSecret } from "../auth/passwords.js";
 import { describeSubscription, parseSubscription } from "../webhooks/subscription.js";
-import type { DeadLetter } from "../webhooks/ports.js";
+import type { DeadLetter } from "../webhooks/dead-letters.js";
 import { parseArgs, UsageError } from "./args.js";
-import type { Command } from "./commands.js";
+import { one, type Command } from "./command.js";
 
 export const WEBHOOK_USAGE = `  webhook add NAME --url URL [--action push|delete|pull|mount]... [--repository PATTERN]...
               [--header 'Name: value']... [--format distribution|acr|cloudevents] [--timeout-ms N]
@@ -15,11 +15,6 @@ export const WEBHOOK_USAGE = `  webhook add NAME --url URL [--action push|delete
 
 const DEAD_LETTER_ID = /^[0-9a-z]{9}-[0-9a-f]{8}$/;
 
-const one = (positional: string[], what: string): string => {
-  if (positional.length !== 1) throw new UsageError(`expected exactly one ${what}`);
-  return positional[0] as string;
-};
-
 function parseHeaders(values: string[]): Record<string, string> | undefined {
   if (values.length === 0) return undefined;
   return Object.fromEntries(
@@ -31,7 +26,7 @@ function parseHeaders(values: string[]): Record<string, string> | undefined {
   );
 }
 
-const add: Command = async (ctx, argv, io) => {
+const add: Command = async (app, argv, io) => {
   const args = parseArgs(argv, {
     options: ["url", "action", "repository", "header", "format", "timeout-ms"],
     switches: ["secret-stdin", "unsigned"],
@@ -57,7 +52,7 @@ const add: Command = async (ctx, argv, io) => {
     ...(last("format") !== undefined ? { format: last("format") } : {}),
     ...(timeout !== undefined ? { timeoutMs: Number(timeout) } : {}),
   });
-  await (await ctx.webhooks()).directory.add(subscription);
+  await app.webhooks.directory.add(subscription);
   io.note(`added webhook ${describeSubscription(subscription, "storage")}`);
   if (generated) {
     io.note("its signing secret follows, shown this once (verify the Stowage-Signature header with it)");
@@ -65,22 +60,22 @@ const add: Command = async (ctx, argv, io) => {
   }
 };
 
-const list: Command = async (ctx, argv, io) => {
+const list: Command = async (app, argv, io) => {
   parseArgs(argv, {});
-  const all = await (await ctx.webhooks()).directory.list();
+  const all = await app.webhooks.directory.list();
   if (all.length === 0) io.note("no webhooks");
   all.forEach(({ subscription, origin }) => io.out(describeSubscription(subscription, origin)));
 };
 
-const remove: Command = async (ctx, argv, io) => {
+const remove: Command = async (app, argv, io) => {
   const name = one(parseArgs(argv, {}).positional, "subscription name");
-  await (await ctx.webhooks()).directory.remove(name);
+  await app.webhooks.directory.remove(name);
   io.note(`removed webhook "${name}" (its queued deliveries are dropped, its dead letters kept)`);
 };
 
-const test: Command = async (ctx, argv, io) => {
+const test: Command = async (app, argv, io) => {
   const name = one(parseArgs(argv, {}).positional, "subscription name");
-  const result = await (await ctx.webhooks()).service.ping(name);
+  const result = await app.webhooks.service.ping(name);
   io.out(`${name}: ${result.outcome}`);
   if (!result.ok) throw new UsageError(`the endpoint did not accept the ping (${result.outcome})`);
 };
@@ -99,17 +94,17 @@ function describeLetter(letter: DeadLetter): string {
   ].join("\t");
 }
 
-const failures: Command = async (ctx, argv, io) => {
+const failures: Command = async (app, argv, io) => {
   const args = parseArgs(argv, { options: ["subscription"] });
   if (args.positional.length > 0) throw new UsageError("unexpected arguments");
-  const letters = await (await ctx.webhooks()).deadLetters.list(args.options.get("subscription")?.at(-1));
+  const letters = await app.webhooks.deadLetters.list(args.options.get("subscription")?.at(-1));
   if (letters.length === 0) io.note("no failed deliveries");
   letters.forEach((letter) => io.out(describeLetter(letter)));
 };
 
-const replay: Command = async (ctx, argv, io) => {
+const replay: Command = async (app, argv, io) => {
   const args = parseArgs(argv, { options: ["subscription"], switches: ["all"] });
-  const webhooks = await ctx.webhooks();
+  const webhooks = app.webhooks;
   const subscription = args.options.get("subscription")?.at(-1);
   if (args.switches.has("all") === args.positional.length > 0)
     throw new UsageError("give dead-letter ids (from `webhook failures`) or --all");

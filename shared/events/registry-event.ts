@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 
-/** What happened. `push` and `delete` are always recorded; `pull` and `mount` on request. */
+/** What happened (which actions are recorded is configured: STOWAGE_EVENT_ACTIONS). */
 export type EventAction = "push" | "delete" | "pull" | "mount";
 
 /** The content an event is about, in distribution's notification vocabulary. */
@@ -30,9 +30,17 @@ export interface RegistryEvent {
   source: { addr: string; instanceID: string };
 }
 
-/** Where events go before a request is acknowledged (an Azure Storage queue in production). */
-export interface EventSink {
-  publish(event: RegistryEvent): Promise<void>;
+/** Who made a request and through what: what an event says about the request behind it. */
+export interface RequestOrigin {
+  /** The authenticated identity, if any. */
+  actor: string | undefined;
+  /** The client's address ("" when unknown). */
+  addr: string;
+  host: string;
+  method: string;
+  useragent: string;
+  /** The registry's base URL as clients reach it (event target URLs start with it). */
+  baseUrl: string;
 }
 
 /** This process, as events name their source. */

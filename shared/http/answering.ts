@@ -1,19 +1,24 @@
 import { errorResponse } from "./error-response.js";
-import type { FetchHandler, RequestObserver } from "./registry-app.js";
+import type { FetchHandler, RequestObserver } from "./fetch-handler.js";
 
 /**
- * Makes a fetch-style handler out of a route function: any failure becomes the spec's error
- * JSON (never an exception escaping to the adapter), and the observer sees every answer.
+ * Makes a fetch-style handler out of a route function: any failure becomes an error response
+ * (never an exception escaping to the adapter), and the observer sees every answer. The
+ * registry writes the spec's error JSON; the token endpoint passes its own writer.
  */
-export function answering(route: (request: Request) => Promise<Response>, observe?: RequestObserver): FetchHandler {
-  return async (request) => {
+export function answering(
+  route: FetchHandler,
+  observe?: RequestObserver,
+  writeError: (error: unknown, method: string) => Response = errorResponse,
+): FetchHandler {
+  return async (request, info) => {
     let response: Response;
     let failure: unknown;
     try {
-      response = await route(request);
+      response = await route(request, info);
     } catch (error) {
       failure = error;
-      response = errorResponse(error, request.method);
+      response = writeError(error, request.method);
     }
     observe?.(request, response, failure);
     return response;

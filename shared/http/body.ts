@@ -1,5 +1,5 @@
-import { PayloadTooLargeError, type RegistryError } from "../registry/errors.js";
-import type { Body } from "../registry/upload-service.js";
+import type { Body } from "../registry/body.js";
+import { tooLarge } from "../registry/errors.js";
 
 /** The request body as a byte stream, or null when the request has none. */
 export function streamOf(request: Request): Body {
@@ -21,8 +21,4 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, total);
-}
-
-function tooLarge(limit: number): RegistryError {
-  return new PayloadTooLargeError(limit);
 }

@@ -1,36 +1,27 @@
-/**
- * The address a request came from. A fetch Request has no such field, so each adapter records
- * it here when it builds the Request (the socket's peer on the Node server, the front end's
- * X-Forwarded-For on Azure Functions); it cannot be forged by a header unless a proxy is
- * trusted. Used to throttle failed logins per address.
- */
-const addresses = new WeakMap<Request, string>();
-
-export function recordClientAddress(request: Request, address: string | undefined): Request {
-  if (address) addresses.set(request, normalizeAddress(address));
-  return request;
-}
+import type { RequestInfo } from "./fetch-handler.js";
 
 /**
- * The client's address. Behind a trusted proxy it is the last X-Forwarded-For entry (the one
- * the proxy itself appended; earlier entries are whatever the client claimed).
+ * The address a request came from: what the adapter saw (the socket's peer on the Node
+ * server, the front end's X-Forwarded-For on Azure Functions), which a header cannot forge
+ * unless a proxy is trusted. Behind a trusted proxy it is the last X-Forwarded-For entry (the
+ * one the proxy itself appended; earlier entries are whatever the client claimed).
  */
-export function clientAddress(request: Request, trustProxy: boolean): string | undefined {
+export function clientAddress(request: Request, info: RequestInfo, trustProxy: boolean): string | undefined {
   if (trustProxy) {
-    const forwarded = lastForwardedFor(request);
+    const forwarded = lastForwardedFor(request.headers);
     if (forwarded) return forwarded;
   }
-  return addresses.get(request);
+  return info.clientAddress === undefined ? undefined : normalizeAddress(info.clientAddress);
 }
 
-export function lastForwardedFor(request: Request): string | undefined {
-  const entries = (request.headers.get("x-forwarded-for") ?? "").split(",").map((e) => e.trim());
+export function lastForwardedFor(headers: Headers): string | undefined {
+  const entries = (headers.get("x-forwarded-for") ?? "").split(",").map((e) => e.trim());
   const last = entries[entries.length - 1];
   return last ? normalizeAddress(last) : undefined;
 }
 
 /** `1.2.3.4:5678` -> `1.2.3.4`, `[::1]:80` -> `::1`, `::ffff:1.2.3.4` -> `1.2.3.4`. */
-function normalizeAddress(address: string): string {
+export function normalizeAddress(address: string): string {
   let host = address;
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
   if (bracketed) host = bracketed[1] as string;

@@ -1,64 +1,87 @@
-import {
-  MethodNotAllowedError,
-  RangeNotSatisfiableError,
-  RegistryError,
-  UploadRangeError,
-  type ErrorCode,
-} from "../registry/errors.js";
-import { TooManyRequestsError, UnauthorizedError } from "./auth-errors.js";
-import { uploadHeaders } from "./upload-headers.js";
+import { RegistryError, type ErrorCode } from "../registry/errors.js";
+import { HttpError } from "./http-error.js";
+import { uploadHeaders } from "./registry/upload-headers.js";
 
-/** The one table from error code to HTTP status (OCI Distribution Spec, "Error Codes"). */
-const STATUS: Record<ErrorCode, number> = {
-  BLOB_UNKNOWN: 404,
-  BLOB_UPLOAD_INVALID: 400,
-  BLOB_UPLOAD_UNKNOWN: 404,
-  DIGEST_INVALID: 400,
-  MANIFEST_BLOB_UNKNOWN: 404,
-  MANIFEST_INVALID: 400,
-  MANIFEST_UNKNOWN: 404,
-  NAME_INVALID: 400,
-  NAME_UNKNOWN: 404,
-  SIZE_INVALID: 400,
-  TAG_INVALID: 400,
-  UNAUTHORIZED: 401,
-  DENIED: 403,
-  UNSUPPORTED: 415,
-  TOOMANYREQUESTS: 429,
-  RANGE_INVALID: 416,
-  PAGINATION_NUMBER_INVALID: 400,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  UNKNOWN: 500,
+type Detail = Record<string, unknown>;
+
+interface WireError {
+  status: number;
+  /** The code written on the wire, when it is not the domain code itself. */
+  code?: string;
+  headers?: (detail: Detail) => Record<string, string>;
+}
+
+/** The one table from domain error code to status, wire code and headers (OCI Distribution Spec, "Error Codes"). */
+const WIRE: Record<ErrorCode, WireError> = {
+  BLOB_UNKNOWN: { status: 404 },
+  BLOB_UPLOAD_INVALID: { status: 400 },
+  BLOB_UPLOAD_UNKNOWN: { status: 404 },
+  DIGEST_INVALID: { status: 400 },
+  MANIFEST_BLOB_UNKNOWN: { status: 404 },
+  MANIFEST_INVALID: { status: 400 },
+  MANIFEST_UNKNOWN: { status: 404 },
+  NAME_INVALID: { status: 400 },
+  NAME_UNKNOWN: { status: 404 },
+  SIZE_INVALID: { status: 400 },
+  TAG_INVALID: { status: 400 },
+  DENIED: { status: 403 },
+  UNSUPPORTED: { status: 415 },
+  TOOMANYREQUESTS: { status: 429, headers: (d) => ({ "Retry-After": String(d.retryAfterSeconds) }) },
+  PAGINATION_NUMBER_INVALID: { status: 400 },
+  // an out-of-order chunk: 416, and where the upload really stands
+  UPLOAD_OUT_OF_ORDER: {
+    status: 416,
+    code: "BLOB_UPLOAD_INVALID",
+    headers: (d) => uploadHeaders(String(d.repository), String(d.id), Number(d.offset)),
+  },
+  // RFC 9110: the size the range missed
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    code: "RANGE_INVALID",
+    headers: (d) => ({ "Content-Range": `bytes */${d.size}` }),
+  },
+  // the spec's answer to an oversized manifest
+  TOO_LARGE: { status: 413, code: "SIZE_INVALID" },
+  // registries may refuse deletes; the spec's answer is 405 UNSUPPORTED
+  DELETES_DISABLED: { status: 405, code: "UNSUPPORTED" },
+  UNKNOWN: { status: 500 },
 };
 
 export const API_VERSION_HEADER = { "Docker-Distribution-API-Version": "registry/2.0" } as const;
 
-/** The one place that writes an error body: `{"errors":[{code,message,detail}]}`. */
-export function errorResponse(error: unknown, method = "GET"): Response {
-  const known = error instanceof RegistryError ? error : new RegistryError("UNKNOWN", "internal error");
-  const headers: Record<string, string> = { ...API_VERSION_HEADER, "Content-Type": "application/json" };
-  let status = known.status ?? STATUS[known.code];
-  if (known instanceof UploadRangeError) {
-    // an out-of-order chunk: 416, and where the upload really stands
-    status = 416;
-    Object.assign(headers, uploadHeaders(known.repository, known.uploadId, known.offset));
-  } else if (known instanceof RangeNotSatisfiableError) {
-    headers["Content-Range"] = `bytes */${known.size}`; // RFC 9110: the size the range missed
-  } else if (known instanceof MethodNotAllowedError) {
-    headers.Allow = known.allowed.join(", "); // RFC 9110: a 405 must list what is allowed
-  } else if (known instanceof UnauthorizedError) {
-    headers["WWW-Authenticate"] = known.challenge; // where and how to get a token
-  } else if (known instanceof TooManyRequestsError) {
-    headers["Retry-After"] = String(known.retryAfterSeconds);
-  }
-  const body = JSON.stringify({
-    errors: [{ code: known.code, message: known.message, detail: known.detail ?? {} }],
-  });
-  // a HEAD response has no body, but keeps the status
-  return new Response(method === "HEAD" ? null : body, { status, headers });
+/** What a failure looks like on the wire, whoever raised it (anything unknown is a 500). */
+export interface DescribedError {
+  status: number;
+  code: string;
+  message: string;
+  detail: unknown;
+  headers: Record<string, string>;
 }
 
-export function statusOf(code: ErrorCode): number {
-  return STATUS[code];
+export function describeError(error: unknown): DescribedError {
+  if (error instanceof HttpError) {
+    const { status, code, message, detail, headers } = error;
+    return { status, code, message, detail: detail ?? {}, headers };
+  }
+  const known = error instanceof RegistryError ? error : new RegistryError("UNKNOWN", "internal error");
+  const wire = WIRE[known.code];
+  const detail = known.detail ?? {};
+  return {
+    status: wire.status,
+    code: wire.code ?? known.code,
+    message: known.message,
+    detail,
+    headers: wire.headers?.(detail) ?? {},
+  };
+}
+
+/** The one place that writes a registry error body: `{"errors":[{code,message,detail}]}`. */
+export function errorResponse(error: unknown, method = "GET"): Response {
+  const { status, code, message, detail, headers } = describeError(error);
+  const body = JSON.stringify({ errors: [{ code, message, detail }] });
+  // a HEAD response has no body, but keeps the status
+  return new Response(method === "HEAD" ? null : body, {
+    status,
+    headers: { ...API_VERSION_HEADER, "Content-Type": "application/json", ...headers },
+  });
 }

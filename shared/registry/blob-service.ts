@@ -1,11 +1,7 @@
-import type { BlobRecord, BlobStore, MetadataStore } from "../storage/ports.js";
+import type { BlobStore } from "../storage/ports/blob-store.js";
+import type { BlobRecord, MetadataStore } from "../storage/ports/metadata-store.js";
+import type { ByteRange } from "./body.js";
 import { RegistryError } from "./errors.js";
-
-/** An inclusive byte range, already checked against the blob's size. */
-export interface ByteRange {
-  start: number;
-  end: number;
-}
 
 export type BlobContent =
   | { kind: "redirect"; record: BlobRecord; url: string }
@@ -17,8 +13,19 @@ export interface BlobServiceOptions {
   redirectTtlSeconds: number;
 }
 
+/** Committed blobs as a repository sees them. */
+export interface Blobs {
+  stat(repository: string, digest: string): Promise<BlobRecord>;
+  delete(repository: string, digest: string): Promise<void>;
+  open(
+    repository: string,
+    digest: string,
+    resolveRange?: (size: number) => ByteRange | undefined,
+  ): Promise<BlobContent>;
+}
+
 /** Reading committed blobs. A blob is visible only in repositories that link it. */
-export class BlobService {
+export class BlobService implements Blobs {
   constructor(
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,

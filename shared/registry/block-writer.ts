@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { BlobStore } from "../storage/ports.js";
+import type { BlobStore } from "../storage/ports/blob-store.js";
 import type { Hasher } from "./hasher.js";
 
 export interface BlockWriterOptions {

@@ -1,8 +1,14 @@
-import type { MetadataStore, Page, ReferrerRecord } from "../storage/ports.js";
+import type { MetadataStore, Page, ReferrerRecord } from "../storage/ports/metadata-store.js";
 import { RegistryError } from "./errors.js";
 
 /** Content discovery: repository and tag listings (lexical order, paginated) and referrers. */
-export class CatalogService {
+export interface Catalog {
+  tags(repository: string, last: string | undefined, n: number | undefined): Promise<Page<string>>;
+  repositories(last: string | undefined, n: number | undefined): Promise<Page<string>>;
+  referrers(repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]>;
+}
+
+export class CatalogService implements Catalog {
   constructor(
     private readonly metadata: MetadataStore,
     private readonly maxPageSize: number,

@@ -1,5 +1,5 @@
 import { RegistryError } from "./errors.js";
-import type { Body, ChunkRange } from "./upload-service.js";
+import type { Body, ChunkRange } from "./body.js";
 
 /**
  * A chunk's bytes, checked against the length its Content-Range declares. A chunk carrying

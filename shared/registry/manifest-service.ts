@@ -1,6 +1,7 @@
-import type { BlobStore, ManifestRecord, MetadataStore } from "../storage/ports.js";
+import type { BlobStore } from "../storage/ports/blob-store.js";
+import type { ManifestRecord, MetadataStore } from "../storage/ports/metadata-store.js";
 import { manifestBlobName } from "./blob-names.js";
-import { PayloadTooLargeError, RegistryError } from "./errors.js";
+import { RegistryError, tooLarge } from "./errors.js";
 import { digestOf } from "./hasher.js";
 import { parseManifest, type Descriptor } from "./manifest-parser.js";
 import { isDigest, parseDigest } from "./references.js";
@@ -21,18 +22,44 @@ export interface PutManifestResult {
   subject?: string;
 }
 
-export class ManifestService {
-  /** Registries whose catalog row this instance has already written. */
+/** What a manifest HEAD tells: enough to answer without the bytes. */
+export interface ManifestStat {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+/** Manifests as the HTTP layer (and the event decorator) see them. */
+export interface Manifests {
+  readonly maxBytes: number;
+  put(
+    repository: string,
+    reference: string,
+    bytes: Uint8Array,
+    contentType: string | undefined,
+  ): Promise<PutManifestResult>;
+  delete(repository: string, reference: string): Promise<void>;
+  get(repository: string, reference: string): Promise<StoredManifest>;
+  stat(repository: string, reference: string): Promise<ManifestStat>;
+}
+
+export interface ManifestServiceOptions {
+  maxManifestBytes: number;
+  now: () => number;
+}
+
+export class ManifestService implements Manifests {
+  /** Repositories whose catalog row this instance has already written. */
   private readonly knownRepositories = new Set<string>();
 
   constructor(
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
-    private readonly maxManifestBytes: number,
+    private readonly options: ManifestServiceOptions,
   ) {}
 
   get maxBytes(): number {
-    return this.maxManifestBytes;
+    return this.options.maxManifestBytes;
   }
 
   /**
@@ -45,7 +72,7 @@ export class ManifestService {
     bytes: Uint8Array,
     contentType: string | undefined,
   ): Promise<PutManifestResult> {
-    if (bytes.byteLength > this.maxManifestBytes) throw new PayloadTooLargeError(this.maxManifestBytes);
+    if (bytes.byteLength > this.maxBytes) throw tooLarge(this.maxBytes);
     const parsed = parseManifest(bytes, contentType);
     let digest = digestOf(bytes);
     if (isDigest(reference)) {
@@ -60,7 +87,7 @@ export class ManifestService {
       digest,
       mediaType: parsed.mediaType,
       size: bytes.byteLength,
-      createdAt: new Date().toISOString(),
+      createdAt: new Date(this.options.now()).toISOString(),
     };
     if (parsed.subject) record.subject = parsed.subject.digest;
     if (parsed.artifactType) record.artifactType = parsed.artifactType;
@@ -105,7 +132,7 @@ export class ManifestService {
   }
 
   /** HEAD: metadata only. By tag this is a single point read. */
-  async stat(repository: string, reference: string): Promise<{ digest: string; mediaType: string; size: number }> {
+  async stat(repository: string, reference: string): Promise<ManifestStat> {
     if (!isDigest(reference)) {
       const tag = await this.metadata.getTag(repository, reference);
       if (!tag) throw unknown(reference);

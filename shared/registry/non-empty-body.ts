@@ -1,4 +1,4 @@
-import type { Body } from "./upload-service.js";
+import type { Body } from "./body.js";
 
 /**
  * The body, or null when it holds no bytes. Clients send empty PUTs without Content-Length

@@ -1,25 +1,36 @@
-import type { Storage } from "../storage/ports.js";
-import { BlobService, type BlobServiceOptions } from "./blob-service.js";
-import { CatalogService } from "./catalog-service.js";
-import { ManifestService } from "./manifest-service.js";
-import { UploadService, type UploadOptions } from "./upload-service.js";
+import type { RegistryStorage } from "../storage/ports/registry-storage.js";
+import { BlobService, type BlobServiceOptions, type Blobs } from "./blob-service.js";
+import { CatalogService, type Catalog } from "./catalog-service.js";
+import { ManifestService, type Manifests } from "./manifest-service.js";
+import { UploadService, type UploadOptions, type Uploads } from "./upload-service.js";
 
 export interface RegistryOptions extends UploadOptions, BlobServiceOptions {
   maxManifestBytes: number;
   maxPageSize: number;
 }
 
-/** The registry domain: one object per concern, all over the same storage ports. */
-export class RegistryService {
+/**
+ * The registry domain as its callers see it: one object per concern. Decorators (events)
+ * implement the same interface around the service.
+ */
+export interface Registry {
+  readonly blobs: Blobs;
+  readonly uploads: Uploads;
+  readonly manifests: Manifests;
+  readonly catalog: Catalog;
+}
+
+/** The registry domain over the storage ports. */
+export class RegistryService implements Registry {
   readonly blobs: BlobService;
   readonly uploads: UploadService;
   readonly manifests: ManifestService;
   readonly catalog: CatalogService;
 
-  constructor(storage: Storage, options: RegistryOptions) {
+  constructor(storage: RegistryStorage, options: RegistryOptions) {
     this.blobs = new BlobService(storage.blobs, storage.metadata, options);
     this.uploads = new UploadService(storage.blobs, storage.metadata, options);
-    this.manifests = new ManifestService(storage.blobs, storage.metadata, options.maxManifestBytes);
+    this.manifests = new ManifestService(storage.blobs, storage.metadata, options);
     this.catalog = new CatalogService(storage.metadata, options.maxPageSize);
   }
 }

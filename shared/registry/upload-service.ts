@@ -1,41 +1,47 @@
 import { randomBytes } from "node:crypto";
-import {
-  ConcurrentUpdateError,
-  type BlobRecord,
-  type BlobStore,
-  type MetadataStore,
-  type UploadSession,
-} from "../storage/ports.js";
+import type { BlobStore } from "../storage/ports/blob-store.js";
+import { ConcurrentUpdateError } from "../storage/ports/errors.js";
+import type { BlobRecord, MetadataStore, UploadSession } from "../storage/ports/metadata-store.js";
 import { uploadBlobName } from "./blob-names.js";
 import { writeBlocks, type BlockWriterOptions } from "./block-writer.js";
+import type { Body, ChunkRange } from "./body.js";
 import { declaredChunk } from "./chunk-length.js";
-import { RegistryError, UploadRangeError } from "./errors.js";
+import { outOfOrder, RegistryError } from "./errors.js";
 import { digestStream, fastHasher, resumableHasher, type Hasher } from "./hasher.js";
 import { nonEmptyBody } from "./non-empty-body.js";
 import { parseDigest } from "./references.js";
-
-export type Body = AsyncIterable<Uint8Array> | null;
-
-/** The start of the byte range a chunk claims to carry (from Content-Range), if it says. */
-export interface ChunkRange {
-  start: number;
-  end: number;
-}
 
 export interface UploadOptions extends BlockWriterOptions {
   /** Mount a blob already in the registry when a client names it without `from`. */
   autoMount: boolean;
   /** An upload not finished this long after it started is gone (BLOB_UPLOAD_UNKNOWN). */
   uploadTtlMs: number;
+  /** The clock (milliseconds since the epoch); tests move it instead of sleeping. */
+  now: () => number;
 }
 
-export type StartResult = { kind: "session"; id: string } | { kind: "blob"; digest: string; mounted: boolean };
+export type StartResult = { kind: "session"; id: string } | { kind: "blob"; record: BlobRecord; mounted: boolean };
+
+/** Blob uploads, as the HTTP layer (and the event decorator) see them. */
+export interface Uploads {
+  start(repository: string, body: Body, options: StartOptions): Promise<StartResult>;
+  status(repository: string, id: string): Promise<number>;
+  append(repository: string, id: string, body: Body, range?: ChunkRange): Promise<number>;
+  complete(repository: string, id: string, digest: string, body: Body): Promise<BlobRecord>;
+  cancel(repository: string, id: string): Promise<void>;
+}
+
+/** `digest`: the whole blob is in this request; `mount`: link an existing blob instead. */
+export interface StartOptions {
+  digest?: string;
+  mount?: { digest: string; from?: string };
+}
 
 /**
  * Blob uploads: every pattern the clients use (monolithic POST, POST then PUT with the body,
  * one streamed PATCH, chunked PATCHes), continued on any instance from the session row.
  */
-export class UploadService {
+export class UploadService implements Uploads {
   constructor(
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
@@ -46,11 +52,7 @@ export class UploadService {
    * POST: mount from another repository, upload a whole blob (`digest`), or open a session.
    * `mount.from` must already be known readable by the caller (checked by the HTTP layer).
    */
-  async start(
-    repository: string,
-    body: Body,
-    options: { digest?: string; mount?: { digest: string; from?: string } },
-  ): Promise<StartResult> {
+  async start(repository: string, body: Body, options: StartOptions): Promise<StartResult> {
     if (options.mount) {
       const { digest, from } = options.mount;
       const source =
@@ -61,7 +63,7 @@ export class UploadService {
             : undefined;
       if (source) {
         await this.metadata.linkBlob(repository, source);
-        return { kind: "blob", digest, mounted: true };
+        return { kind: "blob", record: source, mounted: true };
       }
       // not mountable (unknown, or not in that repository): fall back to a normal upload
     }
@@ -69,14 +71,14 @@ export class UploadService {
     if (options.digest !== undefined) {
       const record = await this.writeWhole(id, body, options.digest);
       await this.metadata.linkBlob(repository, record);
-      return { kind: "blob", digest: record.digest, mounted: false };
+      return { kind: "blob", record, mounted: false };
     }
     await this.metadata.createUpload({
       repository,
       id,
       offset: 0,
       blobEtag: null,
-      startedAt: new Date().toISOString(),
+      startedAt: new Date(this.options.now()).toISOString(),
     });
     return { kind: "session", id };
   }
@@ -89,7 +91,7 @@ export class UploadService {
   /** PATCH: append a chunk (or the whole stream). Returns the new offset. */
   async append(repository: string, id: string, body: Body, range?: ChunkRange): Promise<number> {
     const { session, etag } = await this.load(repository, id);
-    if (range && range.start !== session.offset) throw new UploadRangeError(repository, id, session.offset);
+    if (range && range.start !== session.offset) throw outOfOrder(repository, id, session.offset);
     // a declared chunk will likely be followed by more: keep a resumable hash
     const next = await this.appendBody(session, etag, range ? declaredChunk(body, range) : body, range !== undefined);
     return next.offset;
@@ -133,7 +135,7 @@ export class UploadService {
    */
   async purgeExpired(dryRun = false): Promise<UploadSession[]> {
     const expired = await this.metadata.listUploadsStartedBefore(
-      new Date(Date.now() - this.options.uploadTtlMs).toISOString(),
+      new Date(this.options.now() - this.options.uploadTtlMs).toISOString(),
     );
     if (!dryRun) for (const session of expired) await this.discard(session);
     return expired;
@@ -142,7 +144,7 @@ export class UploadService {
   private async load(repository: string, id: string) {
     const found = await this.metadata.getUpload(repository, id);
     if (!found) throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });
-    if (Date.now() - Date.parse(found.session.startedAt) > this.options.uploadTtlMs) {
+    if (this.options.now() - Date.parse(found.session.startedAt) > this.options.uploadTtlMs) {
       // abandoned: forget it now rather than let a client resume into a half-collected upload
       await this.discard(found.session);
       throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload expired", { id });
@@ -173,8 +175,7 @@ export class UploadService {
       blobEtag = await this.blobs.commitBlocks(blobName, [...previous, ...blockIds], session.blobEtag);
     } catch (error) {
       // another request appended first: this chunk no longer starts at the offset
-      if (error instanceof ConcurrentUpdateError)
-        throw new UploadRangeError(session.repository, session.id, session.offset);
+      if (error instanceof ConcurrentUpdateError) throw outOfOrder(session.repository, session.id, session.offset);
       throw error;
     }
     const next: UploadSession = { ...session, offset: session.offset + bytes, blobEtag };
@@ -186,8 +187,7 @@ export class UploadService {
     try {
       await this.metadata.updateUpload(next, etag);
     } catch (error) {
-      if (error instanceof ConcurrentUpdateError)
-        throw new UploadRangeError(session.repository, session.id, session.offset);
+      if (error instanceof ConcurrentUpdateError) throw outOfOrder(session.repository, session.id, session.offset);
       throw error;
     }
     return this.finishHash(next);

@@ -1,14 +1,11 @@
+import { createNodeServer } from "../adapters/node-http.js";
+import { startBackgroundJobs } from "../app/background-jobs.js";
+import { buildApp } from "../app/build-app.js";
+import { ConfigError, loadConfig } from "../app/config.js";
 import { bootstrapMessage } from "../auth/admin-bootstrap.js";
-import { ConfigError, loadConfig } from "../config.js";
-import { createRegistryService } from "../create-registry.js";
-import type { RegistryService } from "../registry/registry-service.js";
+import { accessLogger } from "../http/access-log.js";
 import type { AzuriteInstance } from "./azurite.js";
-import { accessLogger } from "../adapters/access-log.js";
-import { createServerApp } from "./compose.js";
 import { azuriteLocation, startDataDirAzurite } from "./data-dir-azurite.js";
-import { createNodeServer } from "./node-server.js";
-import { createWebhooks, startWebhookPollers } from "../webhooks/create-webhooks.js";
-import type { Poller } from "../webhooks/queue-poller.js";
 
 /**
  * `npm start`: the registry as a plain Node HTTP server. With no storage connection string it
@@ -17,32 +14,28 @@ import type { Poller } from "../webhooks/queue-poller.js";
 async function main(): Promise<void> {
   const config = loadConfig();
   let azurite: AzuriteInstance | undefined;
-  let connectionString = config.connectionString;
-  if (!connectionString) {
+  if (!config.connectionString) {
     azurite = await startDataDirAzurite(config.dataDir);
-    connectionString = azurite.connectionString;
     console.log(`storage: embedded Azurite (pid ${azurite.pid}), data in ${azuriteLocation(config.dataDir)}`);
   } else {
     console.log("storage: configured Azure Storage account");
   }
+  const log = (line: string) => console.log(line);
   const observe = accessLogger(process.env.STOWAGE_ACCESS_LOG === "true");
-  const orStopAzurite = async (error: unknown) => {
+  let app;
+  let bootstrap;
+  try {
+    app = await buildApp(config, { observe, log, ...(azurite ? { connectionString: azurite.connectionString } : {}) });
+    bootstrap = await app.prepare();
+  } catch (error) {
     await azurite?.stop(); // do not leave the embedded Azurite behind
     throw error;
-  };
-  const { handle, auth } = await createServerApp(config, { connectionString, observe }).catch(orStopAzurite);
-  console.log(`secrets: ${auth.secrets.description}`);
-  const bootstrap = bootstrapMessage(auth.bootstrap, auth.secrets.description, true);
-  if (bootstrap) console.log(bootstrap);
-  // webhooks: the same delivery handlers as the Functions queue triggers, from in-process pollers
-  let pollers: Poller | undefined;
-  if (config.webhooks.deliver) {
-    const log = (line: string) => console.log(line);
-    const webhooks = await createWebhooks(config, connectionString, log).catch(orStopAzurite);
-    pollers = startWebhookPollers(webhooks, config, log);
   }
-  const gc = schedulePurge(await createRegistryService(config, connectionString).catch(orStopAzurite));
-  const server = createNodeServer(handle);
+  console.log(`secrets: ${app.auth.secrets.description}`);
+  const message = bootstrapMessage(bootstrap, app.auth.secrets.description, true);
+  if (message) console.log(message);
+  const jobs = startBackgroundJobs(app, log);
+  const server = createNodeServer(app.handle);
   server.listen(config.port, config.host, () => {
     const address = server.address() as { port: number };
     console.log(`Stowage listening on http://${config.host}:${address.port}`);
@@ -53,25 +46,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping`);
-    clearInterval(gc);
     server.close();
     server.closeAllConnections();
-    await pollers?.stop(); // deliveries in hand finish (or come back later from the queue)
+    await jobs.stop(); // deliveries in hand finish (or come back later from the queue)
     await azurite?.stop();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-}
-
-/** Hourly, what the Functions app's timer does: forget abandoned uploads and their bytes. */
-function schedulePurge(registry: RegistryService): NodeJS.Timeout {
-  const purge = () =>
-    registry.uploads.purgeExpired().then(
-      (purged) => purged.length > 0 && console.log(`garbage collection: ${purged.length} abandoned upload(s) purged`),
-      (error: unknown) => console.error("garbage collection failed (will retry):", error),
-    );
-  return setInterval(purge, 3600_000).unref();
 }
 
 main().catch((error: unknown) => {

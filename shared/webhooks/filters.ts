@@ -1,4 +1,4 @@
-import { matchesPattern } from "../auth/permissions.js";
+import { matchesPattern } from "../lib/repository-pattern.js";
 import type { Subscription } from "./subscription.js";
 import type { WebhookEvent } from "./webhook-event.js";
 

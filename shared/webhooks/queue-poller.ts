@@ -1,4 +1,4 @@
-import type { MessageReceiver, ReceivedMessage } from "./ports.js";
+import type { MessageReceiver, ReceivedMessage } from "../storage/ports/message-queue.js";
 
 export interface PollerOptions {
   /** Messages handled at once: a slow endpoint holds one slot, not the queue. */

@@ -1,5 +1,5 @@
-import type { SubscriptionStore } from "./ports.js";
-import { SubscriptionError, type Subscription } from "./subscription.js";
+import type { SubscriptionStore } from "../storage/ports/webhook-storage.js";
+import { subscriptionSchema, SubscriptionError, type Subscription } from "./subscription.js";
 
 export type SubscriptionOrigin = "STOWAGE_WEBHOOKS" | "storage";
 
@@ -15,7 +15,7 @@ export class SubscriptionDirectory {
   ) {}
 
   async list(): Promise<{ subscription: Subscription; origin: SubscriptionOrigin }[]> {
-    const stored = (await this.store.list()).filter((s) => !this.fromConfig(s.name));
+    const stored = (await this.store.list()).map(validated).filter((s) => !this.fromConfig(s.name));
     return [
       ...this.configured.map((subscription) => ({ subscription, origin: "STOWAGE_WEBHOOKS" as const })),
       ...stored.map((subscription) => ({ subscription, origin: "storage" as const })),
@@ -23,7 +23,10 @@ export class SubscriptionDirectory {
   }
 
   async get(name: string): Promise<Subscription | undefined> {
-    return this.fromConfig(name) ?? (await this.store.get(name));
+    const configured = this.fromConfig(name);
+    if (configured) return configured;
+    const stored = await this.store.get(name);
+    return stored && validated(stored);
   }
 
   async add(subscription: Subscription): Promise<void> {
@@ -41,4 +44,9 @@ export class SubscriptionDirectory {
   private fromConfig(name: string): Subscription | undefined {
     return this.configured.find((s) => s.name === name);
   }
+}
+
+/** Re-validated on read: a hand-edited row fails loudly instead of misdelivering. */
+function validated(record: unknown): Subscription {
+  return subscriptionSchema.parse(record);
 }

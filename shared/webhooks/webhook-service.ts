@@ -1,6 +1,8 @@
 import { attemptDelivery, type AttemptResult } from "./delivery-attempt.js";
 import { subscriptionMatches } from "./filters.js";
-import type { DeadLetter, DeadLetterStore, DeliveryTask, MessageSender } from "./ports.js";
+import type { MessageSender } from "../storage/ports/message-queue.js";
+import type { DeadLetter, DeadLetters } from "./dead-letters.js";
+import type { DeliveryTask } from "./delivery-task.js";
 import { retryDelaySeconds, type RetryPolicy } from "./retry-policy.js";
 import { SubscriptionError } from "./subscription.js";
 import type { SubscriptionDirectory } from "./subscriptions.js";
@@ -9,7 +11,7 @@ import { asWebhookEvent, pingEvent } from "./webhook-event.js";
 export interface WebhookServiceOptions {
   directory: SubscriptionDirectory;
   deliveries: MessageSender<DeliveryTask>;
-  deadLetters: DeadLetterStore;
+  deadLetters: DeadLetters;
   retry: RetryPolicy;
   defaultTimeoutMs: number;
   log?: (line: string) => void;

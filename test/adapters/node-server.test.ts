@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { createNodeServer } from "../../shared/server/node-server.js";
+import { createNodeServer } from "../../shared/adapters/node-http.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { randomBlob, sha256 } from "../helpers/content.js";
 import { createTestRegistry } from "../helpers/registry.js";

@@ -5,7 +5,7 @@ import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createAzureAuthStorage } from "../../shared/storage/azure/azure-identity-store.js";
+import { connectAzureStorage } from "../../shared/storage/azure/azure-storage.js";
 import { runningAzurite, startDataDirAzurite } from "../../shared/server/data-dir-azurite.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { cli, type CliResult } from "../helpers/cli.js";
@@ -52,10 +52,11 @@ describe("admin CLI", () => {
 
   it("takes a password from stdin, changes it, and removes users", async () => {
     await ok(["user", "add", "bob", "--password-stdin", "--allow", "x:pull"], "bob-password\n");
-    const storage = await createAzureAuthStorage({
+    const storage = connectAzureStorage({
       connectionString: env.STOWAGE_STORAGE_CONNECTION_STRING as string,
+      container: "unused",
       tablePrefix: env.STOWAGE_TABLE_PREFIX as string,
-    });
+    }).auth;
     const before = (await storage.identities.get("bob"))?.secretHash;
     assert.ok(before && !before.includes("bob-password"), "stored hashed");
     await ok(["user", "passwd", "bob", "--password-stdin"], "another-password\n");
@@ -145,10 +146,11 @@ describe("admin CLI", () => {
       server = await startDataDirAzurite(dataDir); // what `npm start` does
       const added = await cli(["user", "add", "frank", "--allow", "x:pull"], local());
       assert.equal(added.code, 0, added.stderr);
-      const storage = await createAzureAuthStorage({
+      const storage = connectAzureStorage({
         connectionString: server.connectionString,
+        container: "unused",
         tablePrefix: "stowage",
-      });
+      }).auth;
       assert.ok(await storage.identities.get("frank"), "written through the server's Azurite");
       assert.ok(await storage.identities.get("eve"));
       await assert.rejects(startDataDirAzurite(dataDir), /already serves/);

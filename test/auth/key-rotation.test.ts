@@ -3,7 +3,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { FileSecretProvider } from "../../shared/auth/secrets/file-secret-provider.js";
+import { FileSecretStore } from "../../shared/storage/local/file-secret-store.js";
 import { SigningKeys } from "../../shared/auth/signing-keys.js";
 import { TokenIssuer } from "../../shared/auth/token-issuer.js";
 import { InvalidTokenError, TokenVerifier } from "../../shared/auth/token-verifier.js";
@@ -18,7 +18,7 @@ describe("signing keys and rotation", () => {
   const access = [{ type: "repository" as const, name: "a", actions: ["pull" as const] }];
 
   async function instance(dir: string, clock: () => number) {
-    const keys = new SigningKeys(new FileSecretProvider(dir), {
+    const keys = new SigningKeys(new FileSecretStore(dir), {
       secretName: "stowage-signing-key",
       tokenTtlSeconds: 300,
       refreshSeconds: 60,

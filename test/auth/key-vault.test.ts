@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { Agent } from "node:https";
 import { after, before, describe, it } from "node:test";
-import { createAuth } from "../../shared/auth/create-auth.js";
+import { buildApp } from "../../shared/app/build-app.js";
 import {
-  KeyVaultSecretProvider,
+  KeyVaultSecretStore,
   type KeyVaultOptions,
   type TokenCredential,
-} from "../../shared/auth/secrets/key-vault-secret-provider.js";
+} from "../../shared/storage/azure/key-vault-secret-store.js";
 import { SigningKeys } from "../../shared/auth/signing-keys.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { isolatedConfig } from "../helpers/registry.js";
@@ -32,7 +32,7 @@ describe("Azure Key Vault secret provider (real SDK, local Key Vault protocol se
   };
 
   /** A provider for the fake vault: trusts its certificate, resolves its names to 127.0.0.1. */
-  function provider(options: Partial<KeyVaultOptions> = {}, hostname = "127.0.0.1"): KeyVaultSecretProvider {
+  function provider(options: Partial<KeyVaultOptions> = {}, hostname = "127.0.0.1"): KeyVaultSecretStore {
     const agent = new Agent({
       ca: vault.ca,
       // every name of the fake vault is this machine's loopback
@@ -41,7 +41,7 @@ describe("Azure Key Vault secret provider (real SDK, local Key Vault protocol se
           ? callback(null, [{ address: "127.0.0.1", family: 4 }])
           : callback(null, "127.0.0.1", 4),
     });
-    return new KeyVaultSecretProvider({
+    return new KeyVaultSecretStore({
       url: `https://${hostname}:${vault.port}`,
       credential,
       clientOptions: { agent: agent as never, retryOptions: { maxRetries: 0 } },
@@ -55,7 +55,7 @@ describe("Azure Key Vault secret provider (real SDK, local Key Vault protocol se
   after(() => vault.close());
 
   describe("Azure Stack Hub settings: API version 7.1, challenge resource not verified", () => {
-    let kv: KeyVaultSecretProvider;
+    let kv: KeyVaultSecretStore;
     before(() => {
       kv = provider({ serviceVersion: "7.1", disableChallengeResourceVerification: true });
     });
@@ -149,12 +149,12 @@ describe("Azure Key Vault secret provider (real SDK, local Key Vault protocol se
     });
   });
 
-  it("bootstraps the admin password and signing key into the vault through createAuth", async () => {
+  it("bootstraps the admin password and signing key into the vault through the composition root", async () => {
     const secrets = provider({ serviceVersion: "7.1", disableChallengeResourceVerification: true });
     const config = isolatedConfig(azurite().connectionString, { STOWAGE_SECRET_PREFIX: "reg1" });
-    const auth = await createAuth(config, { connectionString: azurite().connectionString, secrets });
-    assert.ok(auth.bootstrap.created && auth.bootstrap.generatedPassword);
-    assert.equal(vault.secrets.get("reg1-admin-password")?.[0]?.value, auth.bootstrap.generatedPassword);
+    const bootstrap = await (await buildApp(config, { secrets })).prepare();
+    assert.ok(bootstrap.created && bootstrap.generatedPassword);
+    assert.equal(vault.secrets.get("reg1-admin-password")?.[0]?.value, bootstrap.generatedPassword);
     assert.equal(vault.secrets.get("reg1-signing-key")?.length, 1);
   });
 });

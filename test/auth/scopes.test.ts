@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ADMIN_RULES, grantedAccess, matchesPattern, parseRule } from "../../shared/auth/permissions.js";
+import { ADMIN_RULES, grantedAccess, parseRule } from "../../shared/auth/permissions.js";
+import { matchesPattern } from "../../shared/lib/repository-pattern.js";
 import { decoyHash, hashSecret, verifySecret } from "../../shared/auth/passwords.js";
 import { formatScope, parseScope, parseScopes } from "../../shared/auth/scopes.js";
-import { clientAddress, recordClientAddress } from "../../shared/http/client-address.js";
-import { publicBaseUrl } from "../../shared/auth/public-url.js";
+import { clientAddress } from "../../shared/http/client-address.js";
+import { publicBaseUrl } from "../../shared/http/public-url.js";
 
 /** Pure parts of auth: scopes, rules and patterns, password hashes, addresses and URLs. */
 describe("auth building blocks", () => {
@@ -94,13 +95,12 @@ describe("auth building blocks", () => {
   });
 
   describe("client address and public URL", () => {
-    it("uses the recorded address unless a proxy is trusted, then the last X-Forwarded-For entry", () => {
-      const request = recordClientAddress(
-        new Request("http://r.test/", { headers: { "x-forwarded-for": "6.6.6.6, 10.0.0.1:4444" } }),
-        "::ffff:127.0.0.1",
-      );
-      assert.equal(clientAddress(request, false), "127.0.0.1");
-      assert.equal(clientAddress(request, true), "10.0.0.1");
+    it("uses the adapter's address unless a proxy is trusted, then the last X-Forwarded-For entry", () => {
+      const request = new Request("http://r.test/", { headers: { "x-forwarded-for": "6.6.6.6, 10.0.0.1:4444" } });
+      const info = { clientAddress: "::ffff:127.0.0.1" };
+      assert.equal(clientAddress(request, info, false), "127.0.0.1");
+      assert.equal(clientAddress(request, info, true), "10.0.0.1");
+      assert.equal(clientAddress(request, { clientAddress: undefined }, false), undefined);
     });
 
     it("derives the realm base from Host, forwarded headers when trusted, or the configured URL", () => {

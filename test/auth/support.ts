@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAuth, type AuthServices } from "../../shared/auth/create-auth.js";
-import { FileSecretProvider } from "../../shared/auth/secrets/file-secret-provider.js";
-import type { Config } from "../../shared/config.js";
-import { createRegistry } from "../../shared/create-registry.js";
-import { withTokenEndpoint } from "../../shared/server/compose.js";
-import type { FetchHandler } from "../../shared/http/registry-app.js";
+import type { App } from "../../shared/app/build-app.js";
+import type { Config } from "../../shared/app/config.js";
+import type { FetchHandler, RequestInfo } from "../../shared/http/fetch-handler.js";
+import { FileSecretStore } from "../../shared/storage/local/file-secret-store.js";
+import { buildApp } from "../../shared/app/build-app.js";
 import { isolatedConfig, type TestRegistry } from "../helpers/registry.js";
 
 /** Shared steps of the auth suite: a registry with token auth on, and logging in to it. */
@@ -16,10 +15,15 @@ export const ADMIN_PASSWORD = "admin-password-for-tests";
 
 export interface AuthRegistry {
   config: Config;
-  auth: AuthServices;
-  /** The whole application (token endpoint + registry), called with a path. */
+  app: App;
+  auth: App["auth"];
+  /** The whole application (token endpoint + registry), called with a path; the client address is unknown. */
   fetch(path: string, init?: RequestInit & { duplex?: "half" }): Promise<Response>;
+  /** The same, as a client at `address` (what the Node adapter reads off the socket). */
+  fetchFrom(address: string, path: string, init?: RequestInit): Promise<Response>;
 }
+
+const UNKNOWN_ADDRESS: RequestInfo = { clientAddress: undefined };
 
 /**
  * A registry with its own tables, container and secrets directory, auth on, `admin` created
@@ -31,11 +35,17 @@ export async function createAuthRegistry(
   now: () => number = Date.now,
 ): Promise<AuthRegistry> {
   const config = isolatedConfig(connectionString, { STOWAGE_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env });
-  const secrets = new FileSecretProvider(await mkdtemp(join(tmpdir(), "stw-secrets-")));
-  const auth = await createAuth(config, { connectionString, secrets, now });
-  const registry = await createRegistry(config, { connectionString, authorizer: auth.authorizer });
-  const handle = withTokenEndpoint(auth.tokenEndpoint, registry);
-  return { config, auth, fetch: (path, init) => handle(new Request(`http://registry.test${path}`, init)) };
+  const secrets = new FileSecretStore(await mkdtemp(join(tmpdir(), "stw-secrets-")));
+  const app = await buildApp(config, { connectionString, secrets, now });
+  await app.prepare();
+  const request = (path: string, init?: RequestInit) => new Request(`http://registry.test${path}`, init);
+  return {
+    config,
+    app,
+    auth: app.auth,
+    fetch: (path, init) => app.handle(request(path, init), UNKNOWN_ADDRESS),
+    fetchFrom: (address, path, init) => app.handle(request(path, init), { clientAddress: address }),
+  };
 }
 
 export function basic(user: string, password: string): string {
@@ -125,7 +135,7 @@ export function as(registry: AuthRegistry, token: string): TestRegistry {
   return {
     handle,
     config: registry.config,
-    fetch: (path, init) => handle(new Request(`http://registry.test${path}`, init)),
+    fetch: (path, init) => handle(new Request(`http://registry.test${path}`, init), UNKNOWN_ADDRESS),
   };
 }
 

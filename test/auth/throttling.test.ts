@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { recordClientAddress } from "../../shared/http/client-address.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { basic, createAuthRegistry, postToken, type AuthRegistry } from "./support.js";
 
@@ -30,8 +29,7 @@ describe("failed-login throttling", () => {
     registry.fetch("/token", { headers: { authorization: basic(user, password) } });
   /** A GET /token from one client address (what the Node adapter records from the socket). */
   const loginFrom = (user: string, password: string, address: string) => {
-    const request = new Request("http://registry.test/token", { headers: { authorization: basic(user, password) } });
-    return registry.auth.tokenEndpoint(recordClientAddress(request, address));
+    return registry.fetchFrom(address, "/token", { headers: { authorization: basic(user, password) } });
   };
 
   it("lets the first failures through as plain 401s, then answers 429 with Retry-After", async () => {

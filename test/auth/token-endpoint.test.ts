@@ -230,7 +230,7 @@ describe("token endpoint (/token)", () => {
     it("one token can be revoked", async () => {
       const token = await offline("leaver", "leaver-password");
       assert.equal((await refresh(token)).status, 200);
-      assert.ok(await registry.auth.refreshTokens.revoke(token));
+      assert.ok(await registry.auth.tokens.revoke(token));
       assert.equal((await refresh(token)).status, 401);
     });
 

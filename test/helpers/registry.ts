@@ -1,9 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { loadConfig, type Config } from "../../shared/config.js";
-import { createRegistry } from "../../shared/create-registry.js";
+import { buildApp, type App, type AppOptions } from "../../shared/app/build-app.js";
+import { loadConfig, type Config } from "../../shared/app/config.js";
 import { openAccess, type Authorizer } from "../../shared/http/authorizer.js";
-import type { FetchHandler } from "../../shared/http/registry-app.js";
+import type { FetchHandler } from "../../shared/http/fetch-handler.js";
+import { createRegistryApp, type RegistryForRequest } from "../../shared/http/registry/registry-app.js";
 import type { RegistryOptions } from "../../shared/registry/registry-service.js";
+import { connectAzureStorage } from "../../shared/storage/azure/azure-storage.js";
+import type { RegistryStorage } from "../../shared/storage/ports/registry-storage.js";
 
 /** Options for tests that build a RegistryService by hand (to put a faulty store or sink in). */
 export const SMALL_REGISTRY: RegistryOptions = {
@@ -15,6 +18,7 @@ export const SMALL_REGISTRY: RegistryOptions = {
   maxPageSize: 100,
   autoMount: false,
   uploadTtlMs: 60_000,
+  now: Date.now,
 };
 
 /** A config whose container and tables no other test uses, so tests never see each other's data. */
@@ -29,11 +33,30 @@ export function isolatedConfig(connectionString: string, env: Record<string, str
   });
 }
 
+/** What the adapters would tell the core about a request made by a test: a loopback client. */
+export const LOOPBACK = { clientAddress: "127.0.0.1" };
+
+/** Calls a fetch-style handler with a path relative to the registry root, as a loopback client. */
+export function fetcher(handle: FetchHandler) {
+  return (path: string, init?: RequestInit & { duplex?: "half" }) =>
+    handle(new Request(`http://registry.test${path}`, init), LOOPBACK);
+}
+
 export interface TestRegistry {
   handle: FetchHandler;
   config: Config;
   /** Calls the fetch-style entry with a path relative to the registry root. */
   fetch(path: string, init?: RequestInit & { duplex?: "half" }): Promise<Response>;
+}
+
+/** The application over its own container and tables, built by the composition root. */
+export async function createTestApp(
+  connectionString: string,
+  env: Record<string, string> = {},
+  options: AppOptions = {},
+): Promise<App & { fetch: ReturnType<typeof fetcher> }> {
+  const app = await buildApp(isolatedConfig(connectionString, env), options);
+  return Object.assign(app, { fetch: fetcher(app.handle) });
 }
 
 /**
@@ -45,11 +68,31 @@ export async function createTestRegistry(
   env: Record<string, string> = {},
   authorizer: Authorizer = openAccess,
 ): Promise<TestRegistry> {
-  const config = isolatedConfig(connectionString, env);
-  const handle = await createRegistry(config, { authorizer });
-  return {
-    handle,
-    config,
-    fetch: (path, init) => handle(new Request(`http://registry.test${path}`, init)),
-  };
+  const app = await createTestApp(connectionString, env, { authorizer });
+  return { handle: app.handle, config: app.config, fetch: app.fetch };
+}
+
+/**
+ * A registry app over its own storage, wired by hand so a test can put a faulty part in
+ * (a store that fails once, an event sink that is down). Open access.
+ */
+export async function handBuiltRegistry(
+  connectionString: string,
+  build: (storage: RegistryStorage) => RegistryForRequest,
+): Promise<TestRegistry> {
+  const config = isolatedConfig(connectionString);
+  const storage = connectAzureStorage({
+    connectionString,
+    container: config.container,
+    tablePrefix: config.tablePrefix,
+  });
+  await storage.ensureCreated();
+  const handle = createRegistryApp(build(storage.registry), {
+    chunks: { min: 1, max: undefined },
+    deleteEnabled: true,
+    authorizer: openAccess,
+    publicUrl: undefined,
+    trustProxy: false,
+  });
+  return { handle, config, fetch: fetcher(handle) };
 }

@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { openAccess } from "../../shared/http/authorizer.js";
-import { createRegistryApp } from "../../shared/http/registry-app.js";
 import { RegistryService } from "../../shared/registry/registry-service.js";
-import { createAzureStorage } from "../../shared/storage/azure/azure-storage.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { sha256 } from "../helpers/content.js";
-import { createTestRegistry, SMALL_REGISTRY, type TestRegistry } from "../helpers/registry.js";
+import { createTestRegistry, handBuiltRegistry, SMALL_REGISTRY, type TestRegistry } from "../helpers/registry.js";
 import { bodyBytes, OCI_MANIFEST, pushBlob, pushImage } from "./support.js";
 
 describe("Concurrent writers", () => {
@@ -82,24 +79,21 @@ describe("A completion interrupted after indexing its blob", () => {
   const azurite = useAzurite();
 
   it("cancelling (or expiring) the session afterwards keeps the bytes the index serves", async () => {
-    const storage = await createAzureStorage({
-      connectionString: azurite().connectionString,
-      container: "interrupted",
-      tablePrefix: "interrupted",
+    const registry = await handBuiltRegistry(azurite().connectionString, (storage) => {
+      // the link-and-forget-session transaction fails once, as if the instance died there
+      let failOnce = true;
+      const metadata = Object.create(storage.metadata) as typeof storage.metadata;
+      metadata.completeUpload = async (...args) => {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error("instance died");
+        }
+        return storage.metadata.completeUpload(...args);
+      };
+      const service = new RegistryService({ blobs: storage.blobs, metadata }, SMALL_REGISTRY);
+      return () => service;
     });
-    // the link-and-forget-session transaction fails once, as if the instance died there
-    let failOnce = true;
-    const metadata = Object.create(storage.metadata) as typeof storage.metadata;
-    metadata.completeUpload = async (...args) => {
-      if (failOnce) {
-        failOnce = false;
-        throw new Error("instance died");
-      }
-      return storage.metadata.completeUpload(...args);
-    };
-    const service = new RegistryService({ blobs: storage.blobs, metadata }, SMALL_REGISTRY);
-    const handle = createRegistryApp(service, { chunks: { min: 1, max: undefined }, authorizer: openAccess });
-    const call = (path: string, init?: RequestInit) => handle(new Request(`http://registry.test${path}`, init));
+    const call = (path: string, init?: RequestInit) => registry.fetch(path, init);
 
     const data = "bytes that must survive";
     const start = await call("/v2/crash/one/blobs/uploads/", { method: "POST" });

@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import { after, before, describe } from "node:test";
-import { createNodeServer } from "../../shared/server/node-server.js";
+import { createNodeServer } from "../../shared/adapters/node-http.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { createTestRegistry } from "../helpers/registry.js";
 import { discoveryWorkflow } from "./conformance-discovery.js";

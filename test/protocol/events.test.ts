@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { QueueClient } from "@azure/storage-queue";
-import { openAccess } from "../../shared/http/authorizer.js";
-import { createRegistryApp } from "../../shared/http/registry-app.js";
+import { notifyingRegistry } from "../../shared/events/notifying-registry.js";
 import { RegistryService } from "../../shared/registry/registry-service.js";
 import type { RegistryEvent } from "../../shared/events/registry-event.js";
-import { createAzureStorage } from "../../shared/storage/azure/azure-storage.js";
 import { useAzurite } from "../helpers/azurite.js";
-import { createTestRegistry, SMALL_REGISTRY, type TestRegistry } from "../helpers/registry.js";
+import { createTestRegistry, handBuiltRegistry, SMALL_REGISTRY, type TestRegistry } from "../helpers/registry.js";
 import { assertError, OCI_MANIFEST, pushBlob, pushImage } from "./support.js";
 
 /** Events are queued before a change is acknowledged (the delivery side reads the queue). */
@@ -89,26 +87,12 @@ describe("Registry events", () => {
   });
 
   it("when the event cannot be queued the push fails (500), so the client retries and no change goes unannounced", async () => {
-    const storage = await createAzureStorage({
-      connectionString: azurite().connectionString,
-      container: "events-broken",
-      tablePrefix: "evbroken",
+    const broken: TestRegistry = await handBuiltRegistry(azurite().connectionString, (storage) => {
+      const service = new RegistryService(storage, SMALL_REGISTRY);
+      const down = { sink: { send: () => Promise.reject(new Error("queue down")) } };
+      return (origin) =>
+        notifyingRegistry(service, origin, { ...down, actions: new Set(["push"]), blobTransfers: false });
     });
-    const registryService = new RegistryService(storage, SMALL_REGISTRY);
-    const handle = createRegistryApp(registryService, {
-      chunks: { min: 1, max: undefined },
-      authorizer: openAccess,
-      events: {
-        sink: { publish: () => Promise.reject(new Error("queue down")) },
-        actions: new Set(["push"]),
-        trustProxy: false,
-      },
-    });
-    const broken: TestRegistry = {
-      handle,
-      config: registry.config,
-      fetch: (path, init) => handle(new Request(`http://registry.test${path}`, init)),
-    };
     const config = await pushBlob(broken, "events/broken", "{}");
     const response = await broken.fetch("/v2/events/broken/manifests/v1", {
       method: "PUT",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { ConfigError, loadConfig } from "../../shared/config.js";
+import { ConfigError, loadConfig } from "../../shared/app/config.js";
 
 describe("configuration", () => {
   it("has defaults for everything but the storage connection", () => {

@@ -2,12 +2,15 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import functions from "@azure/functions";
-import type { DeliveryTask } from "../../shared/webhooks/ports.js";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DeliveryTask } from "../../shared/webhooks/delivery-task.js";
 import { JsonQueue } from "../../shared/storage/azure/json-queue.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { Receiver, verifyAsReceiver } from "./receiver.js";
 import { sampleEvent } from "./support.js";
-import { createAzureWebhookStores } from "../../shared/storage/azure/azure-webhook-store.js";
+import { connectAzureStorage } from "../../shared/storage/azure/azure-storage.js";
 
 const { InvocationContext } = functions;
 const SECRET = "functions-secret-0123456789";
@@ -31,6 +34,7 @@ describe("Azure Functions webhook triggers (functions/webhook-delivery.ts)", () 
       STOWAGE_STORAGE_CONNECTION_STRING: azurite().connectionString,
       STOWAGE_TABLE_PREFIX: `fnw${id}`,
       STOWAGE_EVENT_QUEUE: `fnw-${id}`,
+      STOWAGE_SECRETS_DIR: await mkdtemp(join(tmpdir(), "stw-fnw-secrets-")),
       STOWAGE_WEBHOOK_MAX_ATTEMPTS: "2",
       STOWAGE_WEBHOOK_BACKOFF_MS: "1000",
       STOWAGE_WEBHOOKS: JSON.stringify([
@@ -80,10 +84,11 @@ describe("Azure Functions webhook triggers (functions/webhook-delivery.ts)", () 
     await new Promise((resolve) => setTimeout(resolve, 1200));
     assert.deepEqual(await takeTasks(), []);
     assert.equal(receiver.at("/all").length, 3);
-    const { deadLetters } = await createAzureWebhookStores({
+    const { deadLetters } = connectAzureStorage({
       connectionString: azurite().connectionString,
+      container: "unused",
       tablePrefix: process.env.STOWAGE_TABLE_PREFIX as string,
-    });
+    }).webhooks;
     const letters = await deadLetters.list("all");
     assert.deepEqual(
       letters.map((l) => [l.event, l.attempts, l.lastOutcome]),

@@ -1,8 +1,9 @@
-import type { Config } from "../../shared/config.js";
+import { startBackgroundJobs } from "../../shared/app/background-jobs.js";
+import type { WebhookParts } from "../../shared/app/build-app.js";
+import type { Config } from "../../shared/app/config.js";
 import type { RegistryEvent } from "../../shared/events/registry-event.js";
-import { createWebhooks, startWebhookPollers, type Webhooks } from "../../shared/webhooks/create-webhooks.js";
-import type { Poller } from "../../shared/webhooks/queue-poller.js";
-import { createTestRegistry, type TestRegistry } from "../helpers/registry.js";
+import { openAccess } from "../../shared/http/authorizer.js";
+import { createTestApp, type TestRegistry } from "../helpers/registry.js";
 
 /** Retries fast enough for tests: 1 s, 2 s, ... between attempts. */
 export const FAST_DELIVERY = {
@@ -13,7 +14,7 @@ export const FAST_DELIVERY = {
 
 export interface Harness {
   registry: TestRegistry;
-  webhooks: Webhooks;
+  webhooks: WebhookParts;
   /** What the delivery side logged. */
   log: string[];
   /** The settings (STOWAGE_*) the registry was built with, for the CLI. */
@@ -23,16 +24,19 @@ export interface Harness {
 
 /** A registry with its own queues and tables, and the Node server's delivery pollers on them. */
 export async function startHarness(connectionString: string, env: Record<string, string>): Promise<Harness> {
-  const registry = await createTestRegistry(connectionString, { ...FAST_DELIVERY, ...env });
   const log: string[] = [];
-  const webhooks = await createWebhooks(registry.config, connectionString, (line) => log.push(line));
-  const pollers: Poller = startWebhookPollers(webhooks, registry.config, (line) => log.push(line));
+  const app = await createTestApp(
+    connectionString,
+    { ...FAST_DELIVERY, ...env },
+    { authorizer: openAccess, log: (line) => log.push(line) },
+  );
+  const jobs = startBackgroundJobs(app, (line) => log.push(line));
   return {
-    registry,
-    webhooks,
+    registry: { handle: app.handle, config: app.config, fetch: app.fetch },
+    webhooks: app.webhooks,
     log,
-    env: { ...FAST_DELIVERY, ...env, ...settingsOf(registry.config, connectionString) },
-    stop: () => pollers.stop(),
+    env: { ...FAST_DELIVERY, ...env, ...settingsOf(app.config, connectionString) },
+    stop: () => jobs.stop(),
   };
 }
 

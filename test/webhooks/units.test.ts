@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, loadConfig } from "../../shared/config.js";
+import { ConfigError, loadConfig } from "../../shared/app/config.js";
 import { subscriptionMatches } from "../../shared/webhooks/filters.js";
 import { DISTRIBUTION_EVENTS, renderEvent } from "../../shared/webhooks/formats.js";
 import { retryDelaySeconds } from "../../shared/webhooks/retry-policy.js";

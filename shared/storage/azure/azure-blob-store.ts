@@ -1,7 +1,8 @@
 import type { Readable } from "node:stream";
 import { BlobSASPermissions, RestError, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
-import { webStreamOf } from "../../node-web-streams.js";
-import { ConcurrentUpdateError, type BlobStore } from "../ports.js";
+import { webStreamOf } from "../../lib/node-web-streams.js";
+import type { BlobStore } from "../ports/blob-store.js";
+import { ConcurrentUpdateError } from "../ports/errors.js";
 
 /** BlobStore over one Azure Blob Storage container (block blobs). */
 export class AzureBlobStore implements BlobStore {

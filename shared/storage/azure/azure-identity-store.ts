@@ -1,6 +1,5 @@
-import { TableClient } from "@azure/data-tables";
+import type { TableClient } from "@azure/data-tables";
 import type {
-  AuthStorage,
   IdentityKind,
   IdentityRecord,
   IdentityStore,
@@ -8,7 +7,7 @@ import type {
   LoginFailures,
   RefreshTokenRecord,
   RefreshTokenStore,
-} from "../identity-ports.js";
+} from "../ports/identity-storage.js";
 import { odata } from "./table-keys.js";
 import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js";
 
@@ -20,21 +19,6 @@ import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js
 const IDENTITY = "identity";
 const REFRESH = "refresh";
 const FAILURE = "failure";
-
-export async function createAzureAuthStorage(options: {
-  connectionString: string;
-  tablePrefix: string;
-}): Promise<AuthStorage> {
-  const table = TableClient.fromConnectionString(options.connectionString, `${options.tablePrefix}auth`, {
-    allowInsecureConnection: true,
-  });
-  await table.createTable();
-  return {
-    identities: new AzureIdentityStore(table),
-    refreshTokens: new AzureRefreshTokenStore(table),
-    loginFailures: new AzureLoginFailureStore(table),
-  };
-}
 
 export class AzureIdentityStore implements IdentityStore {
   constructor(private readonly table: TableClient) {}

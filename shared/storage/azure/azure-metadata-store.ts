@@ -1,14 +1,14 @@
 import { TableTransaction, type TableClient, type TableEntityResult } from "@azure/data-tables";
-import {
-  ConcurrentUpdateError,
-  type BlobRecord,
-  type ManifestRecord,
-  type MetadataStore,
-  type ReferrerRecord,
-  type Page,
-  type TagRecord,
-  type UploadSession,
-} from "../ports.js";
+import { ConcurrentUpdateError } from "../ports/errors.js";
+import type {
+  BlobRecord,
+  ManifestRecord,
+  MetadataStore,
+  Page,
+  ReferrerRecord,
+  TagRecord,
+  UploadSession,
+} from "../ports/metadata-store.js";
 import { decodeKey, encodeKey, odata, prefixEnd } from "./table-keys.js";
 import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js";
 

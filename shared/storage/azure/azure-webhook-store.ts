@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { TableClient } from "@azure/data-tables";
-import type { DeadLetter, DeadLetterStore, SubscriptionStore } from "../../webhooks/ports.js";
-import { subscriptionSchema, type Subscription } from "../../webhooks/subscription.js";
-import type { WebhookEvent } from "../../webhooks/webhook-event.js";
+import type { TableClient } from "@azure/data-tables";
+import type {
+  DeadLetterRecord,
+  DeadLetterStore,
+  SubscriptionRecord,
+  SubscriptionStore,
+} from "../ports/webhook-storage.js";
 import { odata } from "./table-keys.js";
 import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js";
 
@@ -14,30 +17,19 @@ import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js
 const SUBSCRIPTION = "subscription";
 const DEAD_LETTER = "deadletter";
 
-export async function createAzureWebhookStores(options: {
-  connectionString: string;
-  tablePrefix: string;
-}): Promise<{ subscriptions: SubscriptionStore; deadLetters: DeadLetterStore }> {
-  const table = TableClient.fromConnectionString(options.connectionString, `${options.tablePrefix}webhooks`, {
-    allowInsecureConnection: true,
-  });
-  await table.createTable();
-  return { subscriptions: new AzureSubscriptionStore(table), deadLetters: new AzureDeadLetterStore(table) };
-}
-
 export class AzureSubscriptionStore implements SubscriptionStore {
   constructor(private readonly table: TableClient) {}
 
-  async list(): Promise<Subscription[]> {
+  async list(): Promise<SubscriptionRecord[]> {
     return (await listRows(this.table, SUBSCRIPTION)).map(toSubscription);
   }
 
-  async get(name: string): Promise<Subscription | undefined> {
+  async get(name: string): Promise<SubscriptionRecord | undefined> {
     const row = await getRow(this.table, SUBSCRIPTION, name);
     return row && toSubscription(row);
   }
 
-  async create(subscription: Subscription): Promise<boolean> {
+  async create(subscription: SubscriptionRecord): Promise<boolean> {
     try {
       await this.table.createEntity({
         partitionKey: SUBSCRIPTION,
@@ -56,15 +48,15 @@ export class AzureSubscriptionStore implements SubscriptionStore {
   }
 }
 
-/** Re-validated on read: a hand-edited row fails loudly instead of misdelivering. */
-function toSubscription(row: Row): Subscription {
-  return subscriptionSchema.parse(JSON.parse(row.subscription as string));
+/** The stored JSON as it is; the webhooks domain validates it. */
+function toSubscription(row: Row): SubscriptionRecord {
+  return JSON.parse(row.subscription as string) as SubscriptionRecord;
 }
 
 export class AzureDeadLetterStore implements DeadLetterStore {
   constructor(private readonly table: TableClient) {}
 
-  async add(letter: Omit<DeadLetter, "id">): Promise<DeadLetter> {
+  async add(letter: Omit<DeadLetterRecord, "id">): Promise<DeadLetterRecord> {
     // time-ordered (base36 milliseconds, fixed width) so a listing reads oldest first
     const id = `${Date.now().toString(36).padStart(9, "0")}-${randomBytes(4).toString("hex")}`;
     await this.table.createEntity({
@@ -79,12 +71,12 @@ export class AzureDeadLetterStore implements DeadLetterStore {
     return { id, ...letter };
   }
 
-  async list(subscription?: string): Promise<DeadLetter[]> {
+  async list(subscription?: string): Promise<DeadLetterRecord[]> {
     const rows = await listRows(this.table, DEAD_LETTER, subscription && `subscription eq ${odata(subscription)}`);
     return rows.map(toDeadLetter);
   }
 
-  async get(id: string): Promise<DeadLetter | undefined> {
+  async get(id: string): Promise<DeadLetterRecord | undefined> {
     const row = await getRow(this.table, DEAD_LETTER, id);
     return row && toDeadLetter(row);
   }
@@ -94,11 +86,11 @@ export class AzureDeadLetterStore implements DeadLetterStore {
   }
 }
 
-function toDeadLetter(row: Row): DeadLetter {
+function toDeadLetter(row: Row): DeadLetterRecord {
   return {
     id: row.rowKey as string,
     subscription: row.subscription as string,
-    event: JSON.parse(row.event as string) as WebhookEvent,
+    event: JSON.parse(row.event as string) as unknown,
     attempts: row.attempts as number,
     lastOutcome: row.lastOutcome as string,
     failedAt: row.failedAt as string,

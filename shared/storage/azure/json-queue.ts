@@ -1,5 +1,5 @@
 import { QueueClient } from "@azure/storage-queue";
-import type { MessageReceiver, MessageSender, ReceivedMessage } from "../../webhooks/ports.js";
+import type { MessageReceiver, MessageSender, ReceivedMessage } from "../ports/message-queue.js";
 
 /** A week: the queue maximum that Azure Stack Hub also accepts. */
 const TTL_SECONDS = 7 * 24 * 3600;

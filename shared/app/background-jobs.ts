@@ -1,0 +1,50 @@
+import { startPoller, type Poller } from "../webhooks/queue-poller.js";
+import type { App } from "./build-app.js";
+
+/** Seconds a message stays leased to this process; renewed while handled, so it only bounds recovery after a crash. */
+const LEASE_SECONDS = 10;
+/** After this many failed handlings a message is parked in `<queue>-poison` (the Functions host's default is 5). */
+const MAX_DEQUEUE_COUNT = 5;
+const PURGE_INTERVAL_MS = 3600_000;
+
+export interface BackgroundJobs {
+  /** Stops taking work and waits for what is in hand (a delivery in flight finishes or comes back later). */
+  stop(): Promise<void>;
+}
+
+/**
+ * What the Functions app's queue and timer triggers do, run by the Node server itself:
+ * webhook delivery from in-process pollers (one on the event queue for the fan-out, one on
+ * the delivery queue), and the hourly purge of abandoned uploads.
+ */
+export function startBackgroundJobs(app: App, log: (line: string) => void): BackgroundJobs {
+  const { config, webhooks, registry } = app;
+  const pollers: Poller[] = [];
+  if (config.webhooks.deliver) {
+    const options = {
+      idleMs: config.webhooks.pollMs,
+      leaseSeconds: LEASE_SECONDS,
+      maxDequeueCount: MAX_DEQUEUE_COUNT,
+      log,
+    };
+    pollers.push(
+      startPoller(webhooks.events, (text) => webhooks.service.fanOut(text), { ...options, concurrency: 4 }),
+      startPoller(webhooks.deliveries, (text) => webhooks.service.deliver(text), {
+        ...options,
+        concurrency: config.webhooks.concurrency,
+      }),
+    );
+  }
+  const purge = () =>
+    registry.uploads.purgeExpired().then(
+      (purged) => purged.length > 0 && log(`garbage collection: ${purged.length} abandoned upload(s) purged`),
+      (error: unknown) => log(`garbage collection failed (will retry): ${(error as Error).message}`),
+    );
+  const timer = setInterval(purge, PURGE_INTERVAL_MS).unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(pollers.map((poller) => poller.stop()));
+    },
+  };
+}

@@ -1,0 +1,264 @@
+import { join } from "node:path";
+import { z } from "zod";
+import type { EventAction } from "../events/registry-event.js";
+import type { RetryPolicy } from "../webhooks/retry-policy.js";
+import { subscriptionListSchema, type Subscription } from "../webhooks/subscription.js";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const MiB = 1024 * 1024;
+
+/**
+ * Every setting, read from environment variables (Azure app settings, local.settings.json
+ * `Values`, or the shell). Parsed once per process; a bad value stops start-up with a message
+ * that names the variable.
+ */
+const schema = z.object({
+  PORT: int(0, 65535).default(5000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  /** Data directory for the embedded Azurite (used only when no connection string is set). */
+  STOWAGE_DATA_DIR: z.string().min(1).default(".stowage"),
+  /** Azure Storage connection string; when unset, `npm start` runs an embedded Azurite. */
+  STOWAGE_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
+  STOWAGE_CONTAINER: z
+    .string()
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "3-63 lowercase letters, digits and single hyphens")
+    .default("registry"),
+  STOWAGE_TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,29}$/, "a letter, then up to 29 letters or digits")
+    .default("stowage"),
+  /** Redirect blob downloads to short-lived read-only SAS URLs (needs an account-key connection). */
+  STOWAGE_BLOB_REDIRECT: bool.default(false),
+  STOWAGE_BLOB_REDIRECT_TTL_SECONDS: int(30, 3600).default(300),
+  /** Staged block size for uploads, in MiB; memory per upload is about size x (concurrency + 1). */
+  STOWAGE_BLOCK_SIZE_MIB: int(1, 100).default(8),
+  STOWAGE_UPLOAD_CONCURRENCY: int(1, 16).default(3),
+  STOWAGE_MAX_MANIFEST_BYTES: int(1024, 32 * MiB).default(4 * MiB),
+  STOWAGE_MAX_PAGE_SIZE: int(1, 10_000).default(1000),
+  /** Largest request body a client should send in one chunk (advertised as OCI-Chunk-Max-Length). */
+  STOWAGE_CHUNK_MAX_BYTES: int(0, Number.MAX_SAFE_INTEGER).optional(),
+  /** Allow DELETE of manifests, tags and blobs (answered 405 UNSUPPORTED when off). */
+  STOWAGE_DELETE_ENABLED: bool.default(true),
+  /** Mount a blob already anywhere in the registry when a client names it without `from`. */
+  STOWAGE_AUTO_MOUNT: bool.default(false),
+  /** Seconds an upload may stay unfinished before it is forgotten (default one day). */
+  STOWAGE_UPLOAD_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
+
+  // ---- events (see shared/events) ----
+  /** Azure Storage queue that receives one message per event, before the request is answered. */
+  STOWAGE_EVENT_QUEUE: z
+    .string()
+    // room for the "-deliveries-poison" suffix of the queues derived from it
+    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,43}[a-z0-9]$/, "3-45 lowercase letters, digits and single hyphens")
+    .default("stowage-events"),
+  /** Comma-separated actions that produce events (push, delete, pull, mount), or `none`. */
+  STOWAGE_EVENT_ACTIONS: z
+    .string()
+    .regex(
+      /^(none|(push|delete|pull|mount)(,(push|delete|pull|mount))*)$/,
+      "none, or a comma list of push, delete, pull, mount",
+    )
+    .default("push,delete"),
+  /** Also record pushes and pulls of each blob (layer), as distribution does; off: manifests, mounts and deletes. */
+  STOWAGE_EVENT_BLOBS: bool.default(false),
+
+  // ---- webhooks: delivery of the queued events (see shared/webhooks) ----
+  /** JSON array of subscriptions: {name, url, secret?, actions?, repositories?, headers?, format?, timeoutMs?}. */
+  STOWAGE_WEBHOOKS: subscriptionListSchema.optional(),
+  /** Attempts per delivery before it goes to the dead-letter store. */
+  STOWAGE_WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(8),
+  /** Wait after a first failed attempt, doubling after each further one (rounded up to seconds). */
+  STOWAGE_WEBHOOK_BACKOFF_MS: int(0, 86_400_000).default(10_000),
+  STOWAGE_WEBHOOK_MAX_BACKOFF_MS: int(0, 7 * 86_400_000).default(3_600_000),
+  /** Timeout of one delivery for subscriptions that set no timeoutMs. */
+  STOWAGE_WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Node server: deliver webhooks from this process (off when a Functions app delivers them). */
+  STOWAGE_WEBHOOK_DELIVERY: bool.default(true),
+  /** Node server: how long the delivery poller waits after finding the queues empty. */
+  STOWAGE_WEBHOOK_POLL_MS: int(50, 60_000).default(1000),
+  /** Node server: deliveries in progress at once. */
+  STOWAGE_WEBHOOK_CONCURRENCY: int(1, 256).default(16),
+
+  // ---- authentication (Docker token auth; see shared/auth) ----
+  /** The registry's URL as clients reach it; the token realm is `<url>/token`. Unset: from the request's Host. */
+  STOWAGE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Believe X-Forwarded-Proto/-Host/-For (only behind a reverse proxy that sets them). */
+  STOWAGE_TRUST_PROXY: bool.default(false),
+  /** The `service` of the challenge and the tokens' audience. */
+  STOWAGE_TOKEN_SERVICE: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,253}$/, "letters, digits, . _ : -")
+    .default("stowage"),
+  /** The tokens' issuer. */
+  STOWAGE_TOKEN_ISSUER: z
+    .string()
+    .regex(/^[A-Za-z0-9._:/-]{1,253}$/, "letters, digits, . _ : / -")
+    .default("stowage"),
+  STOWAGE_TOKEN_TTL_SECONDS: int(60, 3600).default(300),
+  STOWAGE_REFRESH_TOKEN_TTL_DAYS: int(1, 3650).default(90),
+  /** Password of the `admin` user created on first start (otherwise one is generated). */
+  STOWAGE_ADMIN_PASSWORD: z.string().min(8, "at least 8 characters").optional(),
+  /** Comma-separated repository patterns anyone may pull without credentials (`*`, `public/*`). */
+  STOWAGE_ANONYMOUS_PULL: z
+    .string()
+    .regex(/^[a-z0-9._/*-]+(,[a-z0-9._/*-]+)*$/, "comma-separated repository patterns")
+    .optional(),
+  STOWAGE_LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+  STOWAGE_LOGIN_LOCKOUT_SECONDS: int(1, 86_400).default(900),
+  /** Azure Key Vault holding the signing keys and bootstrap secrets; unset: files in STOWAGE_SECRETS_DIR. */
+  STOWAGE_KEY_VAULT_URL: z.url({ protocol: /^https$/ }).optional(),
+  /** Key Vault REST API version (Azure Stack Hub: 7.1). */
+  STOWAGE_KEY_VAULT_API_VERSION: z.enum(["7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01"]).optional(),
+  /** Azure Stack Hub: its challenge names a resource outside the vault's domain. */
+  STOWAGE_KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: bool.default(false),
+  /** Where secrets are kept without Key Vault (default: `<STOWAGE_DATA_DIR>/secrets`). */
+  STOWAGE_SECRETS_DIR: z.string().min(1).optional(),
+  /** Prefix of the secret names (`<prefix>-signing-key`, `<prefix>-admin-password`). */
+  STOWAGE_SECRET_PREFIX: z
+    .string()
+    .regex(/^[0-9a-zA-Z-]{1,64}$/, "letters, digits and -")
+    .default("stowage"),
+});
+
+export type Settings = z.infer<typeof schema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  connectionString: string | undefined;
+  container: string;
+  tablePrefix: string;
+  blobRedirect: boolean;
+  redirectTtlSeconds: number;
+  blockSize: number;
+  concurrency: number;
+  maxManifestBytes: number;
+  maxPageSize: number;
+  chunkMaxBytes: number | undefined;
+  deleteEnabled: boolean;
+  autoMount: boolean;
+  uploadTtlMs: number;
+  events: EventsConfig;
+  webhooks: WebhooksConfig;
+  auth: AuthConfig;
+}
+
+/** Delivery of events to subscribed endpoints (see shared/webhooks). */
+export interface WebhooksConfig {
+  /** From STOWAGE_WEBHOOKS; the CLI manages more in storage. */
+  subscriptions: Subscription[];
+  retry: RetryPolicy;
+  timeoutMs: number;
+  /** Node server: run the in-process delivery pollers. */
+  deliver: boolean;
+  pollMs: number;
+  concurrency: number;
+}
+
+/** Where registry events go (see shared/events). */
+export interface EventsConfig {
+  queue: string;
+  /** Actions recorded; empty: no events at all. */
+  actions: EventAction[];
+  /** Record blob pushes and pulls too (not only manifests). */
+  blobTransfers: boolean;
+}
+
+/** Authentication settings (see shared/auth). */
+export interface AuthConfig {
+  publicUrl: string | undefined;
+  trustProxy: boolean;
+  service: string;
+  issuer: string;
+  tokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  adminPassword: string | undefined;
+  /** Repository patterns open to anonymous pull ([] = none). */
+  anonymousPull: string[];
+  loginMaxFailures: number;
+  loginLockoutSeconds: number;
+  keyVault: KeyVaultConfig | undefined;
+  secretsDir: string;
+  secretPrefix: string;
+}
+
+export interface KeyVaultConfig {
+  url: string;
+  serviceVersion: Settings["STOWAGE_KEY_VAULT_API_VERSION"];
+  disableChallengeResourceVerification: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  const s = result.data;
+  return {
+    port: s.PORT,
+    host: s.HOST,
+    dataDir: s.STOWAGE_DATA_DIR,
+    connectionString: s.STOWAGE_STORAGE_CONNECTION_STRING,
+    container: s.STOWAGE_CONTAINER,
+    tablePrefix: s.STOWAGE_TABLE_PREFIX,
+    blobRedirect: s.STOWAGE_BLOB_REDIRECT,
+    redirectTtlSeconds: s.STOWAGE_BLOB_REDIRECT_TTL_SECONDS,
+    blockSize: s.STOWAGE_BLOCK_SIZE_MIB * MiB,
+    concurrency: s.STOWAGE_UPLOAD_CONCURRENCY,
+    maxManifestBytes: s.STOWAGE_MAX_MANIFEST_BYTES,
+    maxPageSize: s.STOWAGE_MAX_PAGE_SIZE,
+    chunkMaxBytes: s.STOWAGE_CHUNK_MAX_BYTES,
+    deleteEnabled: s.STOWAGE_DELETE_ENABLED,
+    autoMount: s.STOWAGE_AUTO_MOUNT,
+    uploadTtlMs: s.STOWAGE_UPLOAD_TTL_SECONDS * 1000,
+    events: {
+      queue: s.STOWAGE_EVENT_QUEUE,
+      actions: s.STOWAGE_EVENT_ACTIONS === "none" ? [] : (s.STOWAGE_EVENT_ACTIONS.split(",") as EventAction[]),
+      blobTransfers: s.STOWAGE_EVENT_BLOBS,
+    },
+    webhooks: {
+      subscriptions: s.STOWAGE_WEBHOOKS ?? [],
+      retry: {
+        maxAttempts: s.STOWAGE_WEBHOOK_MAX_ATTEMPTS,
+        backoffMs: s.STOWAGE_WEBHOOK_BACKOFF_MS,
+        maxBackoffMs: s.STOWAGE_WEBHOOK_MAX_BACKOFF_MS,
+      },
+      timeoutMs: s.STOWAGE_WEBHOOK_TIMEOUT_MS,
+      deliver: s.STOWAGE_WEBHOOK_DELIVERY,
+      pollMs: s.STOWAGE_WEBHOOK_POLL_MS,
+      concurrency: s.STOWAGE_WEBHOOK_CONCURRENCY,
+    },
+    auth: {
+      publicUrl: s.STOWAGE_PUBLIC_URL,
+      trustProxy: s.STOWAGE_TRUST_PROXY,
+      service: s.STOWAGE_TOKEN_SERVICE,
+      issuer: s.STOWAGE_TOKEN_ISSUER,
+      tokenTtlSeconds: s.STOWAGE_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: s.STOWAGE_REFRESH_TOKEN_TTL_DAYS * 86_400,
+      adminPassword: s.STOWAGE_ADMIN_PASSWORD,
+      anonymousPull: s.STOWAGE_ANONYMOUS_PULL?.split(",") ?? [],
+      loginMaxFailures: s.STOWAGE_LOGIN_MAX_FAILURES,
+      loginLockoutSeconds: s.STOWAGE_LOGIN_LOCKOUT_SECONDS,
+      keyVault: s.STOWAGE_KEY_VAULT_URL
+        ? {
+            url: s.STOWAGE_KEY_VAULT_URL,
+            serviceVersion: s.STOWAGE_KEY_VAULT_API_VERSION,
+            disableChallengeResourceVerification: s.STOWAGE_KEY_VAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION,
+          }
+        : undefined,
+      secretsDir: s.STOWAGE_SECRETS_DIR ?? join(s.STOWAGE_DATA_DIR, "secrets"),
+      secretPrefix: s.STOWAGE_SECRET_PREFIX,
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { FetchHandler } from "./fetch-handler.js";
+import { isTokenPath } from "./token/token-app.js";
+
+/** The HTTP apps one process serves, one per path family. */
+export interface HttpApps {
+  /** `/token` and `/token/jwks`: the token server. */
+  token: FetchHandler;
+  /** Everything else: the registry API under `/v2/` (and its 404 for other paths). */
+  registry: FetchHandler;
+}
+
+/** One handler for one port (and one Functions app): each path goes to the app that owns it. */
+export function routeByPath(apps: HttpApps): FetchHandler {
+  return (request, info) =>
+    isTokenPath(new URL(request.url).pathname) ? apps.token(request, info) : apps.registry(request, info);
+}

@@ -1,0 +1,85 @@
+import type { AccessRequest, Grant } from "../auth/access.js";
+import { accessAllows, grantedAccess, type Rule } from "../auth/permissions.js";
+import { formatScopes } from "../auth/scopes.js";
+import type { TokenSettings } from "../auth/token-settings.js";
+import { InvalidTokenError, type TokenVerifier } from "../auth/token-verifier.js";
+import type { Authorizer } from "./authorizer.js";
+import { HttpError } from "./http-error.js";
+import { tokenUrl, type PublicUrlOptions } from "./public-url.js";
+
+export interface BearerAuthorizerOptions extends PublicUrlOptions {
+  settings: TokenSettings;
+  /** Rules for requests without credentials (anonymous pull); empty: none. */
+  anonymousRules: Rule[];
+}
+
+/**
+ * The registry side of Docker token auth. Every request must carry an access token from our
+ * token endpoint whose `access` covers exactly what the route needs; otherwise it gets 401
+ * and a challenge naming the token URL, the service and the scope to ask for
+ * (`error="invalid_token"` for a bad token, `error="insufficient_scope"` for a good one that
+ * does not cover the request, so the client asks again for the right scope). A request
+ * without credentials may pull where anonymous pull is on; `GET /v2/` always challenges,
+ * so clients learn where to get a token.
+ */
+export class BearerAuthorizer implements Authorizer {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly options: BearerAuthorizerOptions,
+  ) {}
+
+  async authorize(request: Request, needed: AccessRequest[]): Promise<Grant> {
+    const header = request.headers.get("authorization");
+    const bearer = header ? /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header) : null;
+    if (!bearer) {
+      if (header === null && this.anonymousMayDo(needed)) return this.anonymousGrant();
+      throw this.challenge(request, needed, "authentication required");
+    }
+    let access: AccessRequest[];
+    let subject: string;
+    try {
+      ({ access, subject } = await this.verifier.verify(bearer[1] as string));
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError)) throw error;
+      throw this.challenge(request, needed, `invalid access token: ${error.message}`, "invalid_token");
+    }
+    const allows: Grant["allows"] = (type, name, action) => accessAllows(access, type, name, action);
+    for (const entry of needed) {
+      if (!entry.actions.every((action) => allows(entry.type, entry.name, action))) {
+        throw this.challenge(request, needed, "insufficient scope", "insufficient_scope");
+      }
+    }
+    return { subject, allows };
+  }
+
+  private anonymousMayDo(needed: AccessRequest[]): boolean {
+    if (needed.length === 0 || this.options.anonymousRules.length === 0) return false;
+    const granted = grantedAccess(needed, this.options.anonymousRules);
+    return needed.every((entry) =>
+      entry.actions.every((action) => accessAllows(granted, entry.type, entry.name, action)),
+    );
+  }
+
+  private anonymousGrant(): Grant {
+    const rules = this.options.anonymousRules;
+    return {
+      subject: undefined,
+      allows: (type, name, action) => grantedAccess([{ type, name, actions: [action] }], rules).length > 0,
+    };
+  }
+
+  private challenge(request: Request, needed: AccessRequest[], message: string, error?: string): HttpError {
+    const params: [string, string][] = [
+      ["realm", tokenUrl(request, this.options)],
+      ["service", this.options.settings.service],
+    ];
+    if (needed.length > 0) params.push(["scope", formatScopes(needed)]);
+    if (error) params.push(["error", error]);
+    const challenge = `Bearer ${params.map(([k, v]) => `${k}="${v.replace(/["\\]/g, "\\$&")}"`).join(",")}`;
+    // the detail names what was needed, in distribution's shape
+    const detail = needed.flatMap((entry) =>
+      entry.actions.map((action) => ({ Type: entry.type, Name: entry.name, Action: action })),
+    );
+    return new HttpError(401, "UNAUTHORIZED", message, { "WWW-Authenticate": challenge }, detail);
+  }
+}

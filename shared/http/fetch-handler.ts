@@ -1,0 +1,14 @@
+/** What an adapter knows about a request beyond the Request itself. */
+export interface RequestInfo {
+  /**
+   * The peer's address as the adapter saw it: the socket's peer on the Node server, the address
+   * the Functions front end appended to X-Forwarded-For. Used to throttle failed logins per address.
+   */
+  clientAddress: string | undefined;
+}
+
+/** The fetch-style entry every adapter (Node server, Azure Functions) calls. */
+export type FetchHandler = (request: Request, info: RequestInfo) => Promise<Response>;
+
+/** Observes each request once answered (logging, metrics); never sees bodies or secrets. */
+export type RequestObserver = (request: Request, response: Response, error: unknown) => void;

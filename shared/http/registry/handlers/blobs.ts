@@ -1,0 +1,50 @@
+import { assertDigest } from "../../../registry/references.js";
+import { API_VERSION_HEADER } from "../../error-response.js";
+import { resolveByteRange } from "../ranges.js";
+import type { Handler } from "../route-table.js";
+
+/** Headers every blob answer carries. Content is immutable, so it may be cached for good. */
+function blobHeaders(digest: string, size: number): Record<string, string> {
+  return {
+    ...API_VERSION_HEADER,
+    "Content-Type": "application/octet-stream",
+    "Content-Length": String(size),
+    "Docker-Content-Digest": digest,
+    ETag: `"${digest}"`,
+    "Accept-Ranges": "bytes",
+    "Cache-Control": "max-age=31536000, immutable",
+  };
+}
+
+export const headBlob: Handler = async ({ registry, params }) => {
+  const digest = assertDigest(params.digest as string);
+  const record = await registry.blobs.stat(params.name as string, digest);
+  return new Response(null, { status: 200, headers: blobHeaders(digest, record.size) });
+};
+
+export const getBlob: Handler = async ({ registry, params, request }) => {
+  const digest = assertDigest(params.digest as string);
+  const content = await registry.blobs.open(params.name as string, digest, (size) =>
+    resolveByteRange(request.headers.get("range"), size),
+  );
+  if (content.kind === "redirect") {
+    return new Response(null, {
+      status: 307,
+      headers: { ...API_VERSION_HEADER, Location: content.url, "Docker-Content-Digest": digest },
+    });
+  }
+  const { record, range, body } = content;
+  if (!range) return new Response(body, { status: 200, headers: blobHeaders(digest, record.size) });
+  return new Response(body, {
+    status: 206,
+    headers: {
+      ...blobHeaders(digest, range.end - range.start + 1),
+      "Content-Range": `bytes ${range.start}-${range.end}/${record.size}`,
+    },
+  });
+};
+
+export const deleteBlob: Handler = async ({ registry, params }) => {
+  await registry.blobs.delete(params.name as string, assertDigest(params.digest as string));
+  return new Response(null, { status: 202, headers: { ...API_VERSION_HEADER, "Content-Length": "0" } });
+};

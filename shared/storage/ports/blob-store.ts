@@ -1,0 +1,24 @@
+/**
+ * Bytes in object storage. Blob names are chosen by the registry (see registry/blob-names.ts);
+ * the Azure implementation is storage/azure/azure-blob-store.ts.
+ */
+export interface BlobStore {
+  /** Stages one block of a blob that is being assembled; invisible until committed. */
+  stageBlock(blobName: string, blockId: string, data: Uint8Array): Promise<void>;
+  /** Block ids that make up the committed content of a blob, in order ([] if it does not exist). */
+  committedBlocks(blobName: string): Promise<string[]>;
+  /**
+   * Makes `blockIds` the blob's content, atomically. `ifMatch` guards against a concurrent writer
+   * (pass the etag this writer last saw; `null` means the blob must not exist yet).
+   * Returns the new etag; throws ConcurrentUpdateError when the guard fails.
+   */
+  commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null): Promise<string>;
+  /** Writes a small blob in one call (manifests too large to keep inline). */
+  put(blobName: string, data: Uint8Array): Promise<void>;
+  /** Streams `length` bytes from `offset` (to the end when length is undefined). */
+  read(blobName: string, offset?: number, length?: number): Promise<ReadableStream<Uint8Array>>;
+  readAll(blobName: string): Promise<Uint8Array>;
+  delete(blobName: string): Promise<void>;
+  /** A short-lived, read-only URL clients can fetch directly, or undefined if not possible. */
+  signedReadUrl(blobName: string, ttlSeconds: number): Promise<string | undefined>;
+}
