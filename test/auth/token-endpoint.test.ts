@@ -204,16 +204,26 @@ describe("token endpoint (/token)", () => {
         client_id: "containerd-client",
       });
       assert.equal(response.status, 401);
+      const body = (await response.json()) as Record<string, unknown>;
+      assert.equal(body.error, "invalid_grant", "the RFC 6749 error code OAuth2 clients read");
+      assert.equal(typeof body.error_description, "string");
     });
 
-    it("refuses an unsupported grant type or a body that is not a form with 400", async () => {
-      assert.equal((await postToken(registry, { grant_type: "client_credentials" })).status, 400);
+    it("refuses an unsupported grant type or a body that is not a form with 400 and an RFC 6749 error body", async () => {
+      const grant = await postToken(registry, { grant_type: "client_credentials" });
+      assert.equal(grant.status, 400);
+      const grantBody = (await grant.json()) as { error: string; errors: { code: string }[] };
+      assert.equal(grantBody.error, "unsupported_grant_type");
+      assert.equal(grantBody.errors[0]?.code, "UNSUPPORTED", "and the registry's error array GET clients read");
       const json = await registry.fetch("/token", {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: "{}",
       });
       assert.equal(json.status, 400);
+      assert.equal(((await json.json()) as { error: string }).error, "invalid_request");
+      const scope = await postToken(registry, { grant_type: "password", username: "dev", password: "x", scope: "bad" });
+      assert.equal(((await scope.json()) as { error: string }).error, "invalid_scope");
     });
   });
 

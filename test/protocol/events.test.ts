@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { QueueClient } from "@azure/storage-queue";
 import { notifyingRegistry } from "../../shared/events/notifying-registry.js";
@@ -74,6 +75,30 @@ describe("Registry events", () => {
       `mount events/other ${blob}`,
       `delete events/more ${blob}`,
     ]);
+  });
+
+  it("with STOWAGE_EVENT_BLOBS, each blob pushed (whole or by session) and pulled queues an event too", async () => {
+    const blobs = await createTestRegistry(azurite().connectionString, {
+      STOWAGE_EVENT_ACTIONS: "push,pull",
+      STOWAGE_EVENT_BLOBS: "true",
+    });
+    const whole = await pushBlob(blobs, "events/blobs", "a whole layer");
+    const start = await blobs.fetch("/v2/events/blobs/blobs/uploads/", { method: "POST" });
+    const location = start.headers.get("location") as string;
+    const chunked = "a layer in a session";
+    const digest = `sha256:${createHash("sha256").update(chunked).digest("hex")}`;
+    assert.equal((await blobs.fetch(`${location}?digest=${digest}`, { method: "PUT", body: chunked })).status, 201);
+    assert.equal((await blobs.fetch(`/v2/events/blobs/blobs/${whole}`)).status, 200);
+    const events = await drain(blobs);
+    assert.deepEqual(
+      events.map((e) => `${e.action} ${e.target.digest} ${e.target.size} ${e.target.mediaType}`),
+      [
+        `push ${whole} 13 application/octet-stream`,
+        `push ${digest} ${chunked.length} application/octet-stream`,
+        `pull ${whole} 13 application/octet-stream`,
+      ],
+    );
+    assert.equal(events[0]?.target.url, `http://registry.test/v2/events/blobs/blobs/${whole}`);
   });
 
   it("by default only pushes and deletes produce events", async () => {
