@@ -11,6 +11,8 @@ import type { TokenSettings } from "../auth/token-settings.js";
 import { TokenVerifier } from "../auth/token-verifier.js";
 import { notifyingRegistry } from "../events/notifying-registry.js";
 import type { RegistryEvent } from "../events/registry-event.js";
+import { createApiApp } from "../http/api/api-app.js";
+import type { ApiRoute } from "../http/api/api-route.js";
 import { routeByPath } from "../http/app-router.js";
 import type { Authorizer } from "../http/authorizer.js";
 import { BearerAuthorizer } from "../http/bearer-authorizer.js";
@@ -115,6 +117,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     authorizer: options.authorizer ?? auth.authorizer,
     ...(options.observe ? { observe: options.observe } : {}),
   });
+  // each feature contributes its endpoints of the JSON API here
+  const apiRoutes: ApiRoute[] = [];
+  const apiApp = createApiApp(apiRoutes, {
+    authorizer: options.authorizer ?? auth.authorizer,
+    ...(options.observe ? { observe: options.observe } : {}),
+  });
   const tokenApp = createTokenApp({
     ...urls,
     tokens: auth.tokens,
@@ -125,7 +133,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   return {
     config,
-    handle: routeByPath({ token: tokenApp, registry: registryApp }),
+    handle: routeByPath({ token: tokenApp, api: apiApp, registry: registryApp }),
     registry,
     auth,
     webhooks,

@@ -1,3 +1,4 @@
+import { isApiPath } from "./api/api-app.js";
 import type { FetchHandler } from "./fetch-handler.js";
 import { isTokenPath } from "./token/token-app.js";
 
@@ -5,12 +6,18 @@ import { isTokenPath } from "./token/token-app.js";
 export interface HttpApps {
   /** `/token` and `/token/jwks`: the token server. */
   token: FetchHandler;
+  /** `/api/...`: Stowage's own JSON API (web UI, lifecycle). */
+  api: FetchHandler;
   /** Everything else: the registry API under `/v2/` (and its 404 for other paths). */
   registry: FetchHandler;
 }
 
 /** One handler for one port (and one Functions app): each path goes to the app that owns it. */
 export function routeByPath(apps: HttpApps): FetchHandler {
-  return (request, info) =>
-    isTokenPath(new URL(request.url).pathname) ? apps.token(request, info) : apps.registry(request, info);
+  return (request, info) => {
+    const path = new URL(request.url).pathname;
+    if (isTokenPath(path)) return apps.token(request, info);
+    if (isApiPath(path)) return apps.api(request, info);
+    return apps.registry(request, info);
+  };
 }
