@@ -1,28 +1,134 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { errorResponse } from "../http/error-response.js";
 import type { FetchHandler } from "../http/fetch-handler.js";
+import { methodNotAllowed } from "../http/http-error.js";
+import { requestUrl } from "../http/request-target.js";
 import { webStreamOf, writeWebStream } from "../lib/node-web-streams.js";
+import type { ServerLimits } from "../app/config.js";
+import { guardBodyRate, limitConnectionsPerAddress } from "./server-limits.js";
+
+/** Bytes of an unread request body still read (and dropped) after an early answer, so the client sees it. */
+const DRAIN_LIMIT = 8 * 1024 * 1024;
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
 /**
  * The Node HTTP adapter: IncomingMessage -> Request, Response -> ServerResponse, with bodies
- * streamed both ways (a layer never sits in memory). Translation only; no registry logic.
+ * streamed both ways (a layer never sits in memory). Translation, and the limits only the
+ * connection can enforce (see server-limits.ts); no registry logic.
  */
-export function createNodeServer(handle: FetchHandler): Server {
-  const server = createServer((req, res) => {
-    serve(handle, req, res).catch((error: unknown) => {
+export function createNodeServer(handle: FetchHandler, limits: ServerLimits): Server {
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    // a large layer can take longer than any fixed limit: bodies are held to a minimum rate instead
+    requestTimeout: 0,
+    keepAliveTimeout: limits.idleTimeoutMs,
+    // how often the headers timeout is checked (Node's default, 30 s, would let slow headers linger)
+    connectionsCheckingInterval: 1000,
+  });
+  const respond = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) =>
+    serve(handle, req, res, limits, expectsContinue).catch((error: unknown) => {
       // the client went away mid-body, or the response stream broke: nothing left to tell it
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy(error instanceof Error ? error : undefined);
     });
-  });
-  // registry clients keep connections open between requests; let them
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 0; // a large layer can take longer than any fixed limit
+  server.on("request", (req, res) => void respond(req, res, false));
+  // `Expect: 100-continue`: the 100 goes out only once the handler reads the body, so a
+  // request refused early (401, 413) never makes the client send it
+  server.on("checkContinue", (req, res) => void respond(req, res, true));
+  server.on("clientError", answerUnparsable);
+  server.maxConnections = limits.maxConnections;
+  limitConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
   return server;
 }
 
-async function serve(handle: FetchHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const response = await handle(toRequest(req), { clientAddress: req.socket.remoteAddress });
+/**
+ * A request Node's parser refused (an unknown method, oversized headers, the headers
+ * timeout): answered in the registry's error JSON like everything else, then closed.
+ */
+function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+  const body = JSON.stringify({ errors: [{ code: "UNSUPPORTED", message: "malformed HTTP request", detail: {} }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(), // whatever the client still sends is not read
+  );
+}
+
+async function serve(
+  handle: FetchHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: ServerLimits,
+  expectsContinue: boolean,
+): Promise<void> {
+  const method = req.method ?? "GET";
+  let url: string;
+  try {
+    url = requestUrl(req.url ?? "", req.headers.host, "http");
+  } catch (error) {
+    return send(errorResponse(error, method), req, res, limits);
+  }
+  if (!METHODS.includes(method))
+    return send(errorResponse(methodNotAllowed(method, METHODS), method), req, res, limits);
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+  }
+  const init: RequestInit & { duplex?: "half" } = { method, headers };
+  let continued = !expectsContinue;
+  let body: ReadableStream<Uint8Array> | undefined;
+  if (method !== "GET" && method !== "HEAD") {
+    const onFirstPull = () => {
+      continued = true;
+      res.writeContinue();
+    };
+    body = webStreamOf(req, { keepOnCancel: true, fromClient: true, ...(expectsContinue ? { onFirstPull } : {}) });
+    init.body = body;
+    init.duplex = "half"; // required by fetch for a streamed request body
+  }
+  const stopGuard = guardBodyRate(req, limits);
+  try {
+    const response = await handle(new Request(url, init), { clientAddress: req.socket.remoteAddress });
+    if (!req.complete) {
+      await body?.cancel().catch(() => undefined); // a body still locked by a reader cancels itself
+      if (!continued) {
+        // the client is waiting to be told to send the body: it never will, so the connection cannot be reused
+        res.setHeader("Connection", "close");
+      } else drainUnread(req, res);
+    }
+    await send(response, req, res, limits);
+  } finally {
+    if (req.complete) stopGuard();
+    else req.once("close", stopGuard);
+  }
+}
+
+/**
+ * An answer given before the request body was read (401, 413, 400): read and drop up to
+ * DRAIN_LIMIT more bytes, so a client that writes its whole body before reading (Python's
+ * http.client) gets to see the answer and the connection can serve the next request; past
+ * the limit the connection is closed.
+ */
+function drainUnread(req: IncomingMessage, res: ServerResponse): void {
+  let drained = 0;
+  req.on("data", (chunk: Buffer) => {
+    drained += chunk.byteLength;
+    if (drained > DRAIN_LIMIT) req.socket.destroy();
+  });
+  req.resume();
+  const declared = Number(req.headers["content-length"]);
+  if (!(declared <= DRAIN_LIMIT)) res.setHeader("Connection", "close");
+}
+
+async function send(
+  response: Response,
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: ServerLimits,
+): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
     headers[key] = value;
@@ -33,19 +139,5 @@ async function serve(handle: FetchHandler, req: IncomingMessage, res: ServerResp
     res.end();
     return;
   }
-  await writeWebStream(response.body, res);
-}
-
-function toRequest(req: IncomingMessage): Request {
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
-  }
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  const init: RequestInit & { duplex?: "half" } = { method: req.method ?? "GET", headers };
-  if (hasBody) {
-    init.body = webStreamOf(req);
-    init.duplex = "half"; // required by fetch for a streamed request body
-  }
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, init);
+  await writeWebStream(response.body, res, limits.idleTimeoutMs);
 }

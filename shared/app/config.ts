@@ -18,6 +18,16 @@ const MiB = 1024 * 1024;
 const schema = z.object({
   PORT: int(0, 65535).default(5000),
   HOST: z.string().min(1).default("127.0.0.1"),
+  // ---- the Node server's connection limits (see shared/adapters/server-limits.ts) ----
+  /** The whole request head must arrive within this time. */
+  STOWAGE_HTTP_HEADERS_TIMEOUT_SECONDS: int(1, 300).default(10),
+  /** Idle keep-alive connections close after this; also the window of the body rate check. */
+  STOWAGE_HTTP_IDLE_TIMEOUT_SECONDS: int(1, 3600).default(30),
+  /** Average bytes per second a client must send while the server waits for its body. */
+  STOWAGE_HTTP_MIN_BODY_RATE: int(0, 1 << 30).default(1024),
+  /** Connections open at once (also capped below the process's open-file limit). */
+  STOWAGE_HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(4096),
+  STOWAGE_HTTP_MAX_CONNECTIONS_PER_ADDRESS: int(1, 1_000_000).default(256),
   /** Data directory for the embedded Azurite (used only when no connection string is set). */
   STOWAGE_DATA_DIR: z.string().min(1).default(".stowage"),
   /** Azure Storage connection string; when unset, `npm start` runs an embedded Azurite. */
@@ -128,6 +138,7 @@ export type Settings = z.infer<typeof schema>;
 export interface Config {
   port: number;
   host: string;
+  http: ServerLimits;
   dataDir: string;
   connectionString: string | undefined;
   container: string;
@@ -145,6 +156,28 @@ export interface Config {
   events: EventsConfig;
   webhooks: WebhooksConfig;
   auth: AuthConfig;
+}
+
+/**
+ * What a connection to the Node server may cost, so slow or idle clients cannot hold its
+ * sockets and descriptors (slowloris). Every limit bounds time or count, none the size or
+ * duration of a legitimate upload. Enforced by shared/adapters/server-limits.ts.
+ */
+export interface ServerLimits {
+  /** The whole request head must arrive within this time. */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this; also the window of the body rate check. */
+  idleTimeoutMs: number;
+  /**
+   * While the server is waiting for body bytes, the client must send at least this many per
+   * second on average over each idle-timeout window (a slow-but-steady upload passes easily;
+   * a byte every few seconds does not). Time the server itself is busy does not count.
+   */
+  minBodyBytesPerSecond: number;
+  /** Connections open at once; further ones are refused until one closes. */
+  maxConnections: number;
+  /** Connections open at once from one client address. */
+  maxConnectionsPerAddress: number;
 }
 
 /** Delivery of events to subscribed endpoints (see shared/webhooks). */
@@ -208,6 +241,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: s.PORT,
     host: s.HOST,
+    http: {
+      headersTimeoutMs: s.STOWAGE_HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      idleTimeoutMs: s.STOWAGE_HTTP_IDLE_TIMEOUT_SECONDS * 1000,
+      minBodyBytesPerSecond: s.STOWAGE_HTTP_MIN_BODY_RATE,
+      maxConnections: s.STOWAGE_HTTP_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: s.STOWAGE_HTTP_MAX_CONNECTIONS_PER_ADDRESS,
+    },
     dataDir: s.STOWAGE_DATA_DIR,
     connectionString: s.STOWAGE_STORAGE_CONNECTION_STRING,
     container: s.STOWAGE_CONTAINER,

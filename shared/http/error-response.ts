@@ -1,3 +1,4 @@
+import { ClientClosedError } from "../lib/node-web-streams.js";
 import { RegistryError, type ErrorCode } from "../registry/errors.js";
 import { HttpError } from "./http-error.js";
 import { uploadHeaders } from "./registry/upload-headers.js";
@@ -59,6 +60,10 @@ export interface DescribedError {
 }
 
 export function describeError(error: unknown): DescribedError {
+  // nginx's 499: nobody reads this answer, and it is not the server's failure
+  if (error instanceof ClientClosedError) {
+    return { status: 499, code: "CLIENT_CLOSED", message: "client closed the request", detail: {}, headers: {} };
+  }
   if (error instanceof HttpError) {
     const { status, code, message, detail, headers } = error;
     return { status, code, message, detail: detail ?? {}, headers };
@@ -79,9 +84,14 @@ export function describeError(error: unknown): DescribedError {
 export function errorResponse(error: unknown, method = "GET"): Response {
   const { status, code, message, detail, headers } = describeError(error);
   const body = JSON.stringify({ errors: [{ code, message, detail }] });
-  // a HEAD response has no body, but keeps the status
+  // a HEAD response has no body, but keeps the status (and says how long the body would be)
   return new Response(method === "HEAD" ? null : body, {
     status,
-    headers: { ...API_VERSION_HEADER, "Content-Type": "application/json", ...headers },
+    headers: {
+      ...API_VERSION_HEADER,
+      "Content-Type": "application/json",
+      "Content-Length": String(Buffer.byteLength(body)),
+      ...headers,
+    },
   });
 }

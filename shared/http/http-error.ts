@@ -21,7 +21,7 @@ export class HttpError extends Error {
 export function methodNotAllowed(method: string, allowed: string[]): HttpError {
   return new HttpError(
     405,
-    "METHOD_NOT_ALLOWED",
+    "UNSUPPORTED",
     `${method} not allowed here`,
     { Allow: allowed.join(", ") },
     {

@@ -6,6 +6,7 @@ import { bootstrapMessage } from "../auth/admin-bootstrap.js";
 import { accessLogger } from "../http/access-log.js";
 import type { AzuriteInstance } from "./azurite.js";
 import { azuriteLocation, startDataDirAzurite } from "./data-dir-azurite.js";
+import { connectionsWithinFileLimit } from "./open-file-limit.js";
 
 /**
  * `npm start`: the registry as a plain Node HTTP server. With no storage connection string it
@@ -35,7 +36,8 @@ async function main(): Promise<void> {
   const message = bootstrapMessage(bootstrap, app.auth.secrets.description, true);
   if (message) console.log(message);
   const jobs = startBackgroundJobs(app, log);
-  const server = createNodeServer(app.handle);
+  const maxConnections = connectionsWithinFileLimit(config.http.maxConnections);
+  const server = createNodeServer(app.handle, { ...config.http, maxConnections });
   server.listen(config.port, config.host, () => {
     const address = server.address() as { port: number };
     console.log(`Stowage listening on http://${config.host}:${address.port}`);

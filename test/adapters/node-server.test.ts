@@ -15,7 +15,7 @@ describe("Node HTTP server adapter", () => {
 
   before(async () => {
     const registry = await createTestRegistry(azurite().connectionString, { STOWAGE_BLOCK_SIZE_MIB: "1" });
-    const server = createNodeServer(registry.handle);
+    const server = createNodeServer(registry.handle, registry.config.http);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     close = () => new Promise((resolve) => server.close(() => resolve()));

@@ -27,7 +27,7 @@ describe("OCI distribution-spec conformance suite (v1.1 workflows), over HTTP", 
     let client: SuiteClient | undefined;
     before(async () => {
       const registry = await createTestRegistry(azurite().connectionString, env);
-      server = createNodeServer(registry.handle);
+      server = createNodeServer(registry.handle, registry.config.http);
       client = new SuiteClient(await listen(server));
       run.connect(client);
     });

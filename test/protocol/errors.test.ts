@@ -156,10 +156,21 @@ describe("OCI Distribution: errors", () => {
   });
 
   describe("Unknown endpoints and methods", () => {
-    it("a path outside the API answers 404 with an error body", async () => {
-      for (const path of ["/", "/v1/", "/v3/", "/v2/repo/unknown", "/v2/repo/blobs/", "/v2/repo/manifests/"]) {
-        await assertError(await registry.fetch(path), 404, "NOT_FOUND");
+    it("a path outside the API answers 404 UNSUPPORTED with an error body", async () => {
+      for (const path of ["/", "/v1/", "/v3/", "/v2/repo/unknown", "/api/v1/unknown"]) {
+        await assertError(await registry.fetch(path), 404, "UNSUPPORTED");
       }
+    });
+
+    it("an empty reference or digest names nothing: 404 MANIFEST_UNKNOWN or BLOB_UNKNOWN", async () => {
+      await assertError(await registry.fetch("/v2/errors/repo/manifests/"), 404, "MANIFEST_UNKNOWN");
+      await assertError(await registry.fetch("/v2/errors/repo/blobs/"), 404, "BLOB_UNKNOWN");
+      await assertError(await registry.fetch("/v2/errors/repo/blobs/", { method: "DELETE" }), 404, "BLOB_UNKNOWN");
+      await assertError(
+        await registry.fetch("/v2/errors/repo/manifests/", { method: "PUT", body: "{}" }),
+        400,
+        "TAG_INVALID",
+      );
     });
 
     it("a method an endpoint does not support answers 405 with an Allow header", async () => {
@@ -176,7 +187,7 @@ describe("OCI Distribution: errors", () => {
       for (const [method, path, allow] of cases) {
         const response = await registry.fetch(path, { method });
         assert.equal(response.headers.get("allow"), allow, `${method} ${path}`);
-        await assertError(response, 405, "METHOD_NOT_ALLOWED");
+        await assertError(response, 405, "UNSUPPORTED");
       }
     });
   });

@@ -28,7 +28,7 @@ export function createApiApp(routes: ApiRoute[], options: ApiAppOptions): FetchH
   return answering(async (request, info) => {
     const url = new URL(request.url);
     const found = match(routes, url.pathname);
-    if (!found) throw new HttpError(404, "NOT_FOUND", "no such endpoint", {}, { path: url.pathname });
+    if (!found) throw new HttpError(404, "UNSUPPORTED", "no such endpoint", {}, { path: url.pathname });
     const handler = found.route.methods[request.method];
     if (!handler) throw methodNotAllowed(request.method, Object.keys(found.route.methods));
     if (found.params.name !== undefined) assertName(found.params.name);

@@ -38,7 +38,8 @@ function routes(chunks: ChunkLimits, deleteEnabled: boolean): Route[] {
     { pattern: /^\/v2\/_catalog$/, methods: { GET: listRepositories }, access: "catalog" },
     { pattern: /^\/v2\/(?<name>.+)\/tags\/list$/, methods: { GET: listTags }, access: byMethod },
     {
-      pattern: /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/,
+      // an empty reference or digest names nothing: MANIFEST_UNKNOWN / BLOB_UNKNOWN, not "no such endpoint"
+      pattern: /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]*)$/,
       methods: { GET: getManifest, HEAD: headManifest, PUT: putManifest, DELETE: deletable(deleteManifest) },
       access: byMethod,
     },
@@ -49,7 +50,7 @@ function routes(chunks: ChunkLimits, deleteEnabled: boolean): Route[] {
       access: pushing,
     },
     {
-      pattern: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/,
+      pattern: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]*)$/,
       methods: { GET: getBlob, HEAD: headBlob, DELETE: deletable(deleteBlob) },
       access: byMethod,
     },
@@ -91,7 +92,7 @@ async function dispatch(
 ): Promise<Response> {
   const url = new URL(request.url);
   const found = matchRoute(table, url.pathname);
-  if (!found) throw new HttpError(404, "NOT_FOUND", "no such endpoint", {}, { path: url.pathname });
+  if (!found) throw new HttpError(404, "UNSUPPORTED", "no such endpoint", {}, { path: url.pathname });
   const handler = found.route.methods[request.method];
   if (!handler) throw methodNotAllowed(request.method, Object.keys(found.route.methods));
   const params: Record<string, string> = {};

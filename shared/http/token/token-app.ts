@@ -41,7 +41,7 @@ async function route(options: TokenAppOptions, request: Request, info: RequestIn
     if (request.method !== "GET") throw methodNotAllowed(request.method, ["GET"]);
     return json(await options.keys.jwks(), { "Cache-Control": "public, max-age=300" });
   }
-  if (path !== TOKEN_PATH) throw new HttpError(404, "NOT_FOUND", "no such endpoint", {}, { path });
+  if (path !== TOKEN_PATH) throw new HttpError(404, "UNSUPPORTED", "no such endpoint", {}, { path });
   if (request.method !== "GET" && request.method !== "POST") throw methodNotAllowed(request.method, ["GET", "POST"]);
   try {
     const tokenRequest = await parseTokenRequest(request, clientAddress(request, info, options.trustProxy));

@@ -1,3 +1,4 @@
+import { RegistryError } from "../../../registry/errors.js";
 import { assertDigest } from "../../../registry/references.js";
 import { API_VERSION_HEADER } from "../../error-response.js";
 import { resolveByteRange } from "../ranges.js";
@@ -16,14 +17,20 @@ function blobHeaders(digest: string, size: number): Record<string, string> {
   };
 }
 
+/** The digest of a blob to read or delete; an empty one names no blob. */
+function blobDigest(params: Record<string, string>): string {
+  if (params.digest === "") throw new RegistryError("BLOB_UNKNOWN", "blob unknown to registry", { digest: "" });
+  return assertDigest(params.digest as string);
+}
+
 export const headBlob: Handler = async ({ registry, params }) => {
-  const digest = assertDigest(params.digest as string);
+  const digest = blobDigest(params);
   const record = await registry.blobs.stat(params.name as string, digest);
   return new Response(null, { status: 200, headers: blobHeaders(digest, record.size) });
 };
 
 export const getBlob: Handler = async ({ registry, params, request }) => {
-  const digest = assertDigest(params.digest as string);
+  const digest = blobDigest(params);
   const content = await registry.blobs.open(params.name as string, digest, (size) =>
     resolveByteRange(request.headers.get("range"), size),
   );
@@ -45,6 +52,6 @@ export const getBlob: Handler = async ({ registry, params, request }) => {
 };
 
 export const deleteBlob: Handler = async ({ registry, params }) => {
-  await registry.blobs.delete(params.name as string, assertDigest(params.digest as string));
+  await registry.blobs.delete(params.name as string, blobDigest(params));
   return new Response(null, { status: 202, headers: { ...API_VERSION_HEADER, "Content-Length": "0" } });
 };
