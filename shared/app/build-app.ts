@@ -139,7 +139,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     webhooks,
     storage,
     async prepare() {
-      const bootstrap = await bootstrapAdmin(auth.admin, secrets, {
+      const bootstrap = await bootstrapAdmin(auth.admin, storage.auth.bootstrap, secrets, {
         password: config.auth.adminPassword,
         secretName: secretNames(config.auth).adminPassword,
       });
@@ -166,6 +166,7 @@ function buildAuth(config: Config, storage: AzureStorage, secrets: SecretStore, 
   });
   const throttle = new LoginThrottle(
     storage.auth.loginFailures,
+    storage.auth.familiarAddresses,
     { maxFailures: auth.loginMaxFailures, lockoutSeconds: auth.loginLockoutSeconds },
     now,
   );

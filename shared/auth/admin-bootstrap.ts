@@ -2,6 +2,7 @@ import { ADMIN_RULES } from "./permissions.js";
 import { formatScope } from "./scopes.js";
 import { NameTakenError, type IdentityAdmin } from "./identity-admin.js";
 import { generateSecret } from "./passwords.js";
+import type { BootstrapMarker } from "../storage/ports/identity-storage.js";
 import type { SecretStore } from "../storage/ports/secret-store.js";
 
 export const ADMIN = "admin";
@@ -12,17 +13,34 @@ export type BootstrapResult =
   | { created: true; generatedPassword: string | undefined };
 
 /**
- * First start: while no user exists, create `admin` with every right. Its password comes from
- * STOWAGE_ADMIN_PASSWORD, else from the `<prefix>-admin-password` secret (an operator may put
- * it in Key Vault beforehand), else it is generated and stored as that secret. Once any user
- * exists nothing happens, so removing `admin` later does not bring it back.
+ * A deployment's first start: on identity storage that has never held anything, create
+ * `admin` with every right. Its password comes from STOWAGE_ADMIN_PASSWORD, else from the
+ * `<prefix>-admin-password` secret (an operator may put it in Key Vault beforehand), else it
+ * is generated and stored as that secret. This happens once, ever: a marker records it, so
+ * removing `admin` (or every user) later never brings it back with its old password.
  */
 export async function bootstrapAdmin(
+  admin: IdentityAdmin,
+  marker: BootstrapMarker,
+  secrets: SecretStore,
+  options: { password: string | undefined; secretName: string },
+): Promise<BootstrapResult> {
+  if (await marker.isSet()) return { created: false };
+  if (await admin.hasIdentities()) {
+    // storage from before the marker existed: it has been bootstrapped (or set up by hand)
+    await marker.set();
+    return { created: false };
+  }
+  const result = await createAdmin(admin, secrets, options);
+  await marker.set();
+  return result;
+}
+
+async function createAdmin(
   admin: IdentityAdmin,
   secrets: SecretStore,
   options: { password: string | undefined; secretName: string },
 ): Promise<BootstrapResult> {
-  if (await admin.hasUsers()) return { created: false };
   const stored = options.password ?? (await secrets.latest(options.secretName));
   const password = stored ?? generateSecret(18);
   try {

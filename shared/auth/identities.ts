@@ -1,7 +1,12 @@
 import type { IdentityKind, IdentityRecord, IdentityStore } from "../storage/ports/identity-storage.js";
 import { parseRule, type Rule } from "./permissions.js";
-import { throttleKeys, type LoginThrottle } from "./login-throttle.js";
-import { decoyHash, verifySecret } from "./passwords.js";
+import { RegistryError } from "../registry/errors.js";
+import type { LoginThrottle } from "./login-throttle.js";
+import { isLoginName } from "./login-name.js";
+import { decoyHash, HashQueueFullError, verifySecret } from "./passwords.js";
+
+/** Where attempts with names no identity can have are counted (not itself a valid name). */
+const INVALID_NAME = "-";
 
 /** Who a request acts as, once authenticated, and what it may do. */
 export interface Identity {
@@ -35,17 +40,36 @@ export class Authenticator {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The identity for these credentials, or undefined; throws TOOMANYREQUESTS while throttled. */
+  /**
+   * The identity for these credentials, or undefined. Throws TOOMANYREQUESTS while throttled,
+   * or when too many password checks already wait. The name is never logged: it may be a
+   * mistyped password.
+   */
   async login(name: string, secret: string, address: string | undefined): Promise<Identity | undefined> {
-    const keys = throttleKeys(name, address);
-    await this.throttle.check(keys);
-    const record = await this.store.get(name);
-    const matches = await verifySecret(secret, record?.secretHash ?? (await decoyHash()));
-    if (!record || !matches || this.expired(record)) {
-      await this.throttle.failed(keys);
+    if (!isLoginName(name)) {
+      // no identity can have this name: count it against the address, and nothing reaches storage
+      await (await this.throttle.begin(INVALID_NAME, false, address)).failed();
       return undefined;
     }
-    await this.throttle.succeeded(keys);
+    const record = await this.store.get(name);
+    const attempt = await this.throttle.begin(name, record?.kind !== "token", address);
+    let matches: boolean;
+    try {
+      matches = await verifySecret(secret, record?.secretHash ?? (await decoyHash()));
+    } catch (error) {
+      await attempt.abandoned();
+      if (error instanceof HashQueueFullError) {
+        throw new RegistryError("TOOMANYREQUESTS", "too many logins at once; try again shortly", {
+          retryAfterSeconds: 1,
+        });
+      }
+      throw error;
+    }
+    if (!record || !matches || this.expired(record)) {
+      await attempt.failed();
+      return undefined;
+    }
+    await attempt.succeeded();
     return toIdentity(record);
   }
 

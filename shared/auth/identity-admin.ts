@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { AuthStorage, IdentityKind, IdentityRecord } from "../storage/ports/identity-storage.js";
 import { ANONYMOUS } from "./identities.js";
+import { isLoginName } from "./login-name.js";
 import { formatScope } from "./scopes.js";
 import { parseRule } from "./permissions.js";
 import { generateSecret, hashSecret } from "./passwords.js";
 
-/** Login names: what Docker and Table keys both accept, and never the anonymous subject. */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const MIN_PASSWORD_LENGTH = 8;
 
 export class IdentityError extends Error {
@@ -74,12 +73,13 @@ export class IdentityAdmin {
     return this.storage.identities.list(kind);
   }
 
-  async hasUsers(): Promise<boolean> {
-    return (await this.storage.identities.list("user")).length > 0;
+  /** Whether any user or access token exists. */
+  async hasIdentities(): Promise<boolean> {
+    return (await this.storage.identities.list()).length > 0;
   }
 
   private async add(kind: IdentityKind, identity: NewIdentity, secret: string): Promise<void> {
-    if (!NAME.test(identity.name) || identity.name === ANONYMOUS) {
+    if (!isLoginName(identity.name) || identity.name === ANONYMOUS) {
       throw new IdentityError(`invalid name "${identity.name}" (letters, digits, . _ @ -; not "${ANONYMOUS}")`);
     }
     const access = identity.access.map((text) => {

@@ -11,17 +11,26 @@ const KEY_LENGTH = 32;
 /**
  * scrypt runs on libuv's thread pool (4 threads), which DNS lookups and file access share: a
  * flood of logins must not take all of it (nor 32 MiB per hash beyond a few), so at most two
- * hashes run at once and the rest queue.
+ * hashes run at once, and at most MAX_QUEUED wait; past that a check is refused at once
+ * (HashQueueFullError) rather than making every login, the owner's included, wait behind a
+ * flood (600 queued checks would be half a minute).
  */
 const MAX_PARALLEL = 2;
+const MAX_QUEUED = 32;
 let running = 0;
 const waiting: (() => void)[] = [];
+
+/** Too many password checks are already waiting: try again in a moment. */
+export class HashQueueFullError extends Error {
+  override name = "HashQueueFullError";
+}
 
 async function acquire(): Promise<void> {
   if (running < MAX_PARALLEL) {
     running++;
     return;
   }
+  if (waiting.length >= MAX_QUEUED) throw new HashQueueFullError("too many password checks waiting");
   await new Promise<void>((resolve) => waiting.push(resolve));
 }
 

@@ -1,5 +1,7 @@
 import type { TableClient } from "@azure/data-tables";
 import type {
+  BootstrapMarker,
+  FamiliarAddressStore,
   IdentityKind,
   IdentityRecord,
   IdentityStore,
@@ -13,12 +15,15 @@ import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js
 
 /**
  * Authentication data in one table, `<prefix>auth`, with a partition per kind of row:
- * `identity` (RowKey = login name), `refresh` (RowKey = token id) and `failure` (RowKey =
- * throttle key, URI-encoded because keys may hold characters Table keys forbid).
+ * `identity` (RowKey = login name), `refresh` (RowKey = token id), `failure` (RowKey =
+ * throttle key), `familiar` (RowKey = name and address) and `meta` (the bootstrap marker).
+ * Keys that may hold characters Table keys forbid are URI-encoded.
  */
 const IDENTITY = "identity";
 const REFRESH = "refresh";
 const FAILURE = "failure";
+const FAMILIAR = "familiar";
+const META = "meta";
 
 export class AzureIdentityStore implements IdentityStore {
   constructor(private readonly table: TableClient) {}
@@ -128,5 +133,37 @@ export class AzureLoginFailureStore implements LoginFailureStore {
 
   async clear(key: string): Promise<void> {
     await deleteRow(this.table, FAILURE, encodeURIComponent(key));
+  }
+}
+
+export class AzureFamiliarAddressStore implements FamiliarAddressStore {
+  constructor(private readonly table: TableClient) {}
+
+  async lastSuccess(name: string, address: string): Promise<number | undefined> {
+    const row = await getRow(this.table, FAMILIAR, familiarKey(name, address));
+    return row ? Number(row.lastSuccessAt) : undefined;
+  }
+
+  async remember(name: string, address: string, at: number): Promise<void> {
+    await this.table.upsertEntity(
+      { partitionKey: FAMILIAR, rowKey: familiarKey(name, address), lastSuccessAt: at },
+      "Replace",
+    );
+  }
+}
+
+function familiarKey(name: string, address: string): string {
+  return encodeURIComponent(`${name}|${address}`);
+}
+
+export class AzureBootstrapMarker implements BootstrapMarker {
+  constructor(private readonly table: TableClient) {}
+
+  async isSet(): Promise<boolean> {
+    return (await getRow(this.table, META, "bootstrapped")) !== undefined;
+  }
+
+  async set(): Promise<void> {
+    await this.table.upsertEntity({ partitionKey: META, rowKey: "bootstrapped", at: new Date().toISOString() }, "Merge");
   }
 }

@@ -4,7 +4,13 @@ import type { AuthStorage } from "../ports/identity-storage.js";
 import type { RegistryStorage } from "../ports/registry-storage.js";
 import type { DeadLetterStore, SubscriptionStore } from "../ports/webhook-storage.js";
 import { AzureBlobStore } from "./azure-blob-store.js";
-import { AzureIdentityStore, AzureLoginFailureStore, AzureRefreshTokenStore } from "./azure-identity-store.js";
+import {
+  AzureBootstrapMarker,
+  AzureFamiliarAddressStore,
+  AzureIdentityStore,
+  AzureLoginFailureStore,
+  AzureRefreshTokenStore,
+} from "./azure-identity-store.js";
 import { AzureMetadataStore } from "./azure-metadata-store.js";
 import { AzureDeadLetterStore, AzureSubscriptionStore } from "./azure-webhook-store.js";
 import { JsonQueue } from "./json-queue.js";
@@ -59,6 +65,8 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
       identities: new AzureIdentityStore(tables.auth),
       refreshTokens: new AzureRefreshTokenStore(tables.auth),
       loginFailures: new AzureLoginFailureStore(tables.auth),
+      familiarAddresses: new AzureFamiliarAddressStore(tables.auth),
+      bootstrap: new AzureBootstrapMarker(tables.auth),
     },
     webhooks: {
       subscriptions: new AzureSubscriptionStore(tables.webhooks),

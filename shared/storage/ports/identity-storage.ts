@@ -53,7 +53,7 @@ export interface RefreshTokenStore {
   deleteForSubject(subject: string): Promise<number>;
 }
 
-/** Recent failed logins under one key (`user:<name>` or `address:<ip>`). */
+/** Recent login attempts not (yet) known good under one key (`user:<name>`, `address:<ip>`, ...). */
 export interface LoginFailures {
   count: number;
   /** Milliseconds since the epoch. */
@@ -67,9 +67,25 @@ export interface LoginFailureStore {
   clear(key: string): Promise<void>;
 }
 
+/** Where each identity has logged in from: its familiar addresses keep working while it is attacked. */
+export interface FamiliarAddressStore {
+  /** When `name` last logged in from `address` (milliseconds since the epoch), if ever. */
+  lastSuccess(name: string, address: string): Promise<number | undefined>;
+  remember(name: string, address: string, at: number): Promise<void>;
+}
+
+/** Marks that a deployment's first start has run (the admin bootstrap happens once, ever). */
+export interface BootstrapMarker {
+  isSet(): Promise<boolean>;
+  /** Sets the marker; idempotent. */
+  set(): Promise<void>;
+}
+
 /** Everything authentication stores. */
 export interface AuthStorage {
   identities: IdentityStore;
   refreshTokens: RefreshTokenStore;
   loginFailures: LoginFailureStore;
+  familiarAddresses: FamiliarAddressStore;
+  bootstrap: BootstrapMarker;
 }
