@@ -88,9 +88,7 @@ export class LoginThrottle {
     }
     return {
       succeeded: async () => {
-        await Promise.all(
-          taken.map((c) => (c.onSuccess === "clear" ? this.store.clear(c.key) : this.undo(c.key))),
-        );
+        await Promise.all(taken.map((c) => (c.onSuccess === "clear" ? this.store.clear(c.key) : this.undo(c.key))));
         if (address !== undefined) await this.familiar.remember(name, address, this.now());
       },
       failed: async () => undefined,

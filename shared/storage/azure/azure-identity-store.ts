@@ -164,6 +164,9 @@ export class AzureBootstrapMarker implements BootstrapMarker {
   }
 
   async set(): Promise<void> {
-    await this.table.upsertEntity({ partitionKey: META, rowKey: "bootstrapped", at: new Date().toISOString() }, "Merge");
+    await this.table.upsertEntity(
+      { partitionKey: META, rowKey: "bootstrapped", at: new Date().toISOString() },
+      "Merge",
+    );
   }
 }
