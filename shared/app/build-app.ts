@@ -99,6 +99,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     redirect: config.blobRedirect,
     redirectTtlSeconds: config.redirectTtlSeconds,
     maxManifestBytes: config.maxManifestBytes,
+    maxManifestReferences: config.maxManifestReferences,
     maxPageSize: config.maxPageSize,
     autoMount: config.autoMount,
     uploadTtlMs: config.uploadTtlMs,

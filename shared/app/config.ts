@@ -47,6 +47,8 @@ const schema = z.object({
   STOWAGE_BLOCK_SIZE_MIB: int(1, 100).default(8),
   STOWAGE_UPLOAD_CONCURRENCY: int(1, 16).default(3),
   STOWAGE_MAX_MANIFEST_BYTES: int(1024, 32 * MiB).default(4 * MiB),
+  /** Distinct blobs and child manifests one manifest may reference (each is checked in storage). */
+  STOWAGE_MAX_MANIFEST_REFERENCES: int(1, 100_000).default(1000),
   STOWAGE_MAX_PAGE_SIZE: int(1, 10_000).default(1000),
   /** Largest request body a client should send in one chunk (advertised as OCI-Chunk-Max-Length). */
   STOWAGE_CHUNK_MAX_BYTES: int(0, Number.MAX_SAFE_INTEGER).optional(),
@@ -148,6 +150,7 @@ export interface Config {
   blockSize: number;
   concurrency: number;
   maxManifestBytes: number;
+  maxManifestReferences: number;
   maxPageSize: number;
   chunkMaxBytes: number | undefined;
   deleteEnabled: boolean;
@@ -257,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     blockSize: s.STOWAGE_BLOCK_SIZE_MIB * MiB,
     concurrency: s.STOWAGE_UPLOAD_CONCURRENCY,
     maxManifestBytes: s.STOWAGE_MAX_MANIFEST_BYTES,
+    maxManifestReferences: s.STOWAGE_MAX_MANIFEST_REFERENCES,
     maxPageSize: s.STOWAGE_MAX_PAGE_SIZE,
     chunkMaxBytes: s.STOWAGE_CHUNK_MAX_BYTES,
     deleteEnabled: s.STOWAGE_DELETE_ENABLED,

@@ -1,5 +1,6 @@
 import type { BlobStore } from "../storage/ports/blob-store.js";
 import type { ManifestRecord, MetadataStore } from "../storage/ports/metadata-store.js";
+import { mapLimit } from "../lib/map-limit.js";
 import { manifestBlobName } from "./blob-names.js";
 import { RegistryError, tooLarge } from "./errors.js";
 import { digestOf } from "./hasher.js";
@@ -45,8 +46,13 @@ export interface Manifests {
 
 export interface ManifestServiceOptions {
   maxManifestBytes: number;
+  /** Distinct blobs and child manifests one manifest may reference. */
+  maxManifestReferences: number;
   now: () => number;
 }
+
+/** Existence checks of one manifest's references in flight at once. */
+const CHECK_CONCURRENCY = 16;
 
 export class ManifestService implements Manifests {
   /** Repositories whose catalog row this instance has already written. */
@@ -147,18 +153,38 @@ export class ManifestService implements Manifests {
     return record;
   }
 
+  /**
+   * Every blob and child manifest must be in the repository. Checked with bounded
+   * concurrency, each distinct digest once, and refused outright past the reference limit
+   * (a 4 MiB manifest can list 27,000 layers).
+   */
   private async checkReferences(repository: string, blobs: Descriptor[], manifests: Descriptor[]): Promise<void> {
-    const missing = await Promise.all([
-      // foreign layers (with urls) live outside the registry by design
-      ...blobs
-        .filter((d) => !d.urls)
-        .map(async (d) => ((await this.metadata.getLinkedBlob(repository, d.digest)) ? undefined : d)),
-      ...manifests.map(async (d) => ((await this.metadata.getManifest(repository, d.digest)) ? undefined : d)),
-    ]);
-    const first = missing.find((d) => d !== undefined);
-    if (first)
+    // foreign layers (with urls) live outside the registry by design
+    const blobDigests = [...new Set(blobs.filter((d) => !d.urls).map((d) => d.digest))];
+    const manifestDigests = [...new Set(manifests.map((d) => d.digest))];
+    const count = blobDigests.length + manifestDigests.length;
+    if (count > this.options.maxManifestReferences) {
+      throw new RegistryError(
+        "MANIFEST_INVALID",
+        `a manifest may reference at most ${this.options.maxManifestReferences} blobs and manifests`,
+        {
+          references: count,
+          limit: this.options.maxManifestReferences,
+        },
+      );
+    }
+    const checks = [
+      ...blobDigests.map(
+        (digest) => async () => ((await this.metadata.getLinkedBlob(repository, digest)) ? undefined : digest),
+      ),
+      ...manifestDigests.map(
+        (digest) => async () => ((await this.metadata.getManifest(repository, digest)) ? undefined : digest),
+      ),
+    ];
+    const missing = (await mapLimit(checks, CHECK_CONCURRENCY, (check) => check())).find((d) => d !== undefined);
+    if (missing)
       throw new RegistryError("MANIFEST_BLOB_UNKNOWN", "manifest references content unknown to the repository", {
-        digest: first.digest,
+        digest: missing,
       });
   }
 

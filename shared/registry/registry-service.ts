@@ -6,6 +6,7 @@ import { UploadService, type UploadOptions, type Uploads } from "./upload-servic
 
 export interface RegistryOptions extends UploadOptions, BlobServiceOptions {
   maxManifestBytes: number;
+  maxManifestReferences: number;
   maxPageSize: number;
 }
 

@@ -15,6 +15,7 @@ export const SMALL_REGISTRY: RegistryOptions = {
   redirect: false,
   redirectTtlSeconds: 60,
   maxManifestBytes: 1 << 20,
+  maxManifestReferences: 1000,
   maxPageSize: 100,
   autoMount: false,
   uploadTtlMs: 60_000,

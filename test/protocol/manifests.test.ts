@@ -20,7 +20,7 @@ import {
 describe("OCI Distribution: pushing and pulling manifests", () => {
   const azurite = useAzurite();
   let registry: TestRegistry;
-  /** Accepts manifests of at most 2048 bytes. */
+  /** Accepts manifests of at most 2048 bytes, referencing at most 3 distinct blobs or manifests. */
   let strict: TestRegistry;
 
   const repo = "push/manifests";
@@ -32,7 +32,10 @@ describe("OCI Distribution: pushing and pulling manifests", () => {
   before(async () => {
     [registry, strict] = await Promise.all([
       createTestRegistry(azurite().connectionString),
-      createTestRegistry(azurite().connectionString, { STOWAGE_MAX_MANIFEST_BYTES: "2048" }),
+      createTestRegistry(azurite().connectionString, {
+        STOWAGE_MAX_MANIFEST_BYTES: "2048",
+        STOWAGE_MAX_MANIFEST_REFERENCES: "3",
+      }),
     ]);
     configRef = { digest: await pushBlob(registry, repo, config), size: config.length };
     layerRef = { digest: await pushBlob(registry, repo, layer), size: layer.length };
@@ -163,6 +166,25 @@ describe("OCI Distribution: pushing and pulling manifests", () => {
       const elsewhere = await pushBlob(registry, "other/repo", "only over there");
       const body = imageManifest(configRef, [{ digest: elsewhere, size: 15 }]);
       await assertError(await put(registry, repo, "elsewhere", body, OCI_MANIFEST), 404, "MANIFEST_BLOB_UNKNOWN");
+    });
+
+    it("more distinct references than the limit is MANIFEST_INVALID, refused before any is looked up", async () => {
+      const layers = [1, 2, 3].map((i) => ({ digest: sha256(`never pushed ${i}`), size: 14 }));
+      const entry = await assertError(
+        await put(strict, repo, "wide", imageManifest(configRef, layers), OCI_MANIFEST),
+        400,
+        "MANIFEST_INVALID",
+      );
+      assert.deepEqual(entry.detail, { references: 4, limit: 3 });
+    });
+
+    it("a layer listed many times counts and is looked up once", async () => {
+      const body = imageManifest(
+        configRef,
+        Array.from({ length: 2000 }, () => layerRef),
+      );
+      const response = await put(registry, repo, "repeated", body, OCI_MANIFEST);
+      assert.equal(response.status, 201, await response.text());
     });
 
     it("foreign layers (with urls) need not be in the registry", async () => {
