@@ -221,13 +221,19 @@ export class UploadService implements Uploads {
   private async writeWhole(id: string, body: Body, digest: string): Promise<BlobRecord> {
     const hasher = fastHasher(parseDigest(digest).algorithm);
     const blobName = uploadBlobName(id);
-    const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, this.options);
-    const actual = hasher.digest();
-    if (actual !== digest) {
-      throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
+    try {
+      const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, this.options);
+      const actual = hasher.digest();
+      if (actual !== digest) {
+        throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
+      }
+      await this.blobs.commitBlocks(blobName, blockIds, null);
+      return await this.publish({ digest, blobName, size: bytes });
+    } catch (error) {
+      // no session records these bytes, so no purge could ever find them: drop them now
+      await this.dropUnlessIndexed(blobName, digest).catch(() => undefined);
+      throw error;
     }
-    await this.blobs.commitBlocks(blobName, blockIds, null);
-    return this.publish({ digest, blobName, size: bytes });
   }
 
   /** Indexes a verified blob. If the registry already had it, keep the existing copy. */
@@ -243,7 +249,11 @@ export class UploadService implements Uploads {
     const blobName = uploadBlobName(session.id);
     // A completion that indexed this blob, then failed before removing its session (a crash,
     // a storage error), left the index pointing here: those bytes are no longer the session's.
-    const digest = (await this.finishHash(session)).digestSoFar;
+    await this.dropUnlessIndexed(blobName, (await this.finishHash(session)).digestSoFar);
+  }
+
+  /** Deletes an upload's bytes unless the blob index serves them as `digest`. */
+  private async dropUnlessIndexed(blobName: string, digest: string | undefined): Promise<void> {
     if (digest && (await this.metadata.getBlob(digest))?.blobName === blobName) return;
     await this.blobs.delete(blobName);
   }

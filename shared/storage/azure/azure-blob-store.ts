@@ -47,7 +47,16 @@ export class AzureBlobStore implements BlobStore {
   }
 
   async delete(blobName: string): Promise<void> {
-    await this.container.getBlobClient(blobName).deleteIfExists();
+    const blob = this.container.getBlockBlobClient(blobName);
+    if ((await blob.deleteIfExists()).succeeded) return;
+    // Blocks staged but never committed may outlive a Delete Blob that finds no blob (they are
+    // otherwise kept for a week); committing an empty list discards them, then that goes too.
+    try {
+      await blob.commitBlockList([], { conditions: { ifNoneMatch: "*" } });
+    } catch (error) {
+      if (!isStatus(error, 409) && !isStatus(error, 412)) throw error;
+    }
+    await blob.deleteIfExists();
   }
 
   async signedReadUrl(blobName: string, ttlSeconds: number): Promise<string | undefined> {
