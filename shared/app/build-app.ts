@@ -103,6 +103,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     maxPageSize: config.maxPageSize,
     autoMount: config.autoMount,
     uploadTtlMs: config.uploadTtlMs,
+    maxUploadsPerRepository: config.maxUploadsPerRepository,
     now,
   });
   const events = storage.queue<RegistryEvent>(config.events.queue);

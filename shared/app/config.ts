@@ -58,6 +58,8 @@ const schema = z.object({
   STOWAGE_AUTO_MOUNT: bool.default(false),
   /** Seconds an upload may stay unfinished before it is forgotten (default one day). */
   STOWAGE_UPLOAD_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
+  /** Unfinished uploads one repository may have at once (POST answers 429 past it). */
+  STOWAGE_MAX_UPLOADS_PER_REPOSITORY: int(1, 100_000).default(1000),
 
   // ---- events (see shared/events) ----
   /** Azure Storage queue that receives one message per event, before the request is answered. */
@@ -156,6 +158,7 @@ export interface Config {
   deleteEnabled: boolean;
   autoMount: boolean;
   uploadTtlMs: number;
+  maxUploadsPerRepository: number;
   events: EventsConfig;
   webhooks: WebhooksConfig;
   auth: AuthConfig;
@@ -266,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deleteEnabled: s.STOWAGE_DELETE_ENABLED,
     autoMount: s.STOWAGE_AUTO_MOUNT,
     uploadTtlMs: s.STOWAGE_UPLOAD_TTL_SECONDS * 1000,
+    maxUploadsPerRepository: s.STOWAGE_MAX_UPLOADS_PER_REPOSITORY,
     events: {
       queue: s.STOWAGE_EVENT_QUEUE,
       actions: s.STOWAGE_EVENT_ACTIONS === "none" ? [] : (s.STOWAGE_EVENT_ACTIONS.split(",") as EventAction[]),

@@ -16,6 +16,8 @@ export interface UploadOptions extends BlockWriterOptions {
   autoMount: boolean;
   /** An upload not finished this long after it started is gone (BLOB_UPLOAD_UNKNOWN). */
   uploadTtlMs: number;
+  /** Unfinished uploads one repository may have open; past it POST is TOOMANYREQUESTS. */
+  maxUploadsPerRepository: number;
   /** The clock (milliseconds since the epoch); tests move it instead of sleeping. */
   now: () => number;
 }
@@ -73,14 +75,28 @@ export class UploadService implements Uploads {
       await this.metadata.linkBlob(repository, record);
       return { kind: "blob", record, mounted: false };
     }
-    await this.metadata.createUpload({
-      repository,
-      id,
-      offset: 0,
-      blobEtag: null,
-      startedAt: new Date(this.options.now()).toISOString(),
-    });
+    await this.openSession(repository, id);
     return { kind: "session", id };
+  }
+
+  /**
+   * Creates the session row while counting the repository's other live ones, in parallel so
+   * the limit costs no extra round trip; concurrent POSTs may overshoot it by how many are in flight.
+   */
+  private async openSession(repository: string, id: string): Promise<void> {
+    const now = this.options.now();
+    const limit = this.options.maxUploadsPerRepository;
+    const since = new Date(now - this.options.uploadTtlMs).toISOString();
+    const [, open] = await Promise.all([
+      this.metadata.createUpload({ repository, id, offset: 0, blobEtag: null, startedAt: new Date(now).toISOString() }),
+      this.metadata.countUploads(repository, id, since, limit),
+    ]);
+    if (open < limit) return;
+    await this.metadata.deleteUpload(repository, id);
+    throw new RegistryError("TOOMANYREQUESTS", "too many unfinished uploads in this repository", {
+      limit,
+      retryAfterSeconds: 60,
+    });
   }
 
   /** GET on an upload: how many bytes it holds. */

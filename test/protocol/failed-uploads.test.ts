@@ -71,3 +71,43 @@ describe("failed single-request uploads leave no bytes behind", () => {
     assert.equal(await storedBlobs(), before + 1);
   });
 });
+
+describe("unfinished uploads per repository are limited", () => {
+  const azurite = useAzurite();
+  let registry: TestRegistry;
+
+  before(async () => {
+    registry = await createTestRegistry(azurite().connectionString, { STOWAGE_MAX_UPLOADS_PER_REPOSITORY: "3" });
+  });
+
+  const post = (repository: string) =>
+    registry.fetch(`/v2/${repository}/blobs/uploads/`, { method: "POST", headers: { "Content-Length": "0" } });
+
+  it("past the limit POST is 429 TOOMANYREQUESTS with Retry-After; finishing or cancelling one frees a place", async () => {
+    const locations: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await post("busy/app");
+      assert.equal(response.status, 202, await response.text());
+      locations.push(response.headers.get("location") as string);
+    }
+    const refused = await post("busy/app");
+    assert.ok(Number(refused.headers.get("retry-after")) > 0);
+    const entry = await assertError(refused, 429, "TOOMANYREQUESTS");
+    assert.deepEqual((entry.detail as { limit: number }).limit, 3);
+
+    assert.equal((await post("other/app")).status, 202, "another repository has its own allowance");
+    assert.equal((await registry.fetch(locations[0] as string, { method: "DELETE" })).status, 204);
+    assert.equal((await post("busy/app")).status, 202, "a cancelled upload frees its place");
+  });
+
+  it("single-request uploads and mounts open no session and are not limited", async () => {
+    for (let i = 0; i < 5; i++) {
+      const { data, digest } = randomBlob(100);
+      const response = await registry.fetch(`/v2/busy/app/blobs/uploads/?digest=${digest}`, {
+        method: "POST",
+        body: data,
+      });
+      assert.equal(response.status, 201, await response.text());
+    }
+  });
+});
