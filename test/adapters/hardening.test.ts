@@ -152,6 +152,25 @@ describe("Node server under hostile clients", () => {
     assert.equal(patch?.status, 499, "an aborted body is not a server error");
   });
 
+  it("closes 500 connections trickling headers within the timeout, while a push and a pull go through", async () => {
+    // 25 client addresses x 20 connections: the per-address limit, 500 in all
+    const sockets = await Promise.all(Array.from({ length: 500 }, (_, i) => open(port, `127.0.5.${1 + (i % 25)}`)));
+    const closedAfter = Promise.all(
+      sockets.map((socket) =>
+        trickle(socket, `GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Slow: ${"a".repeat(100)}\r\n\r\n`, 500),
+      ),
+    );
+    const base = `http://127.0.0.1:${port}/v2/hostile/busy`;
+    const layer = Buffer.alloc(256 * 1024, 3);
+    const pushed = await fetch(`${base}/blobs/uploads/?digest=${sha256(layer)}`, { method: "POST", body: layer });
+    assert.equal(pushed.status, 201, await pushed.text());
+    const pulled = await fetch(`${base}/blobs/${sha256(layer)}`);
+    assert.equal(pulled.status, 200);
+    assert.ok(Buffer.from(await pulled.arrayBuffer()).equals(layer));
+    const took = await closedAfter;
+    assert.ok(Math.max(...took) < limits.headersTimeoutMs + 2500, `last closed after ${Math.max(...took)} ms`);
+  });
+
   it("does not cut a slow but steady upload", async () => {
     const start = await rawRequest(
       port,
