@@ -15,11 +15,11 @@ import { connectionsWithinFileLimit } from "./open-file-limit.js";
 async function main(): Promise<void> {
   const config = loadConfig();
   let azurite: AzuriteInstance | undefined;
-  if (!config.connectionString) {
+  if (!config.connectionString && !config.storageAccount) {
     azurite = await startDataDirAzurite(config.dataDir);
     console.log(`storage: embedded Azurite (pid ${azurite.pid}), data in ${azuriteLocation(config.dataDir)}`);
   } else {
-    console.log("storage: configured Azure Storage account");
+    console.log(`storage: Azure Storage account ${config.storageAccount?.name ?? "(connection string)"}`);
   }
   const log = (line: string) => console.log(line);
   const observe = accessLogger(process.env.STOWAGE_ACCESS_LOG === "true");
