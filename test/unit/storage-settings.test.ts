@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig } from "../../shared/app/config.js";
+import { accountUrl } from "../../shared/storage/azure/azure-storage.js";
 
 describe("storage settings (Azure Stack Hub, identities)", () => {
   it("pins no API version unless told, and takes a service version date", () => {
@@ -34,6 +35,16 @@ describe("storage settings (Azure Stack Hub, identities)", () => {
           STOWAGE_STORAGE_ACCOUNT: "acct01",
         }),
       (error: unknown) => error instanceof ConfigError && /not both/.test(error.message),
+    );
+  });
+
+  it("derives the account's endpoints from its name and suffix", () => {
+    const hub = { name: "stowage01", endpointSuffix: "local.azurestack.external" };
+    assert.equal(accountUrl(hub, "blob"), "https://stowage01.blob.local.azurestack.external");
+    assert.equal(accountUrl(hub, "queue"), "https://stowage01.queue.local.azurestack.external");
+    assert.equal(
+      accountUrl({ name: "acct", endpointSuffix: "core.windows.net" }, "table"),
+      "https://acct.table.core.windows.net",
     );
   });
 });

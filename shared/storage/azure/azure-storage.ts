@@ -91,6 +91,14 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
   };
 }
 
+/** A service endpoint of an account: `https://<account>.<service>.<suffix>` (Azure and Stack Hub alike). */
+export function accountUrl(
+  account: Pick<StorageAccount, "name" | "endpointSuffix">,
+  service: "blob" | "queue" | "table",
+): string {
+  return `https://${account.name}.${service}.${account.endpointSuffix}`;
+}
+
 /** The three SDK clients, each with the API version pinned when one is configured. */
 function storageClients(connection: StorageConnection, apiVersion: string | undefined) {
   const tableOptions: TableServiceClientOptions = {
@@ -107,8 +115,8 @@ function storageClients(connection: StorageConnection, apiVersion: string | unde
     queues = QueueServiceClient.fromConnectionString(connectionString);
     table = (name) => TableClient.fromConnectionString(connectionString, name, tableOptions);
   } else {
-    const { name, endpointSuffix, credential } = connection.account;
-    const url = (service: string) => `https://${name}.${service}.${endpointSuffix}`;
+    const { credential } = connection.account;
+    const url = (service: "blob" | "queue" | "table") => accountUrl(connection.account, service);
     blobs = new BlobServiceClient(url("blob"), credential);
     queues = new QueueServiceClient(url("queue"), credential);
     table = (tableName) => new TableClient(url("table"), tableName, credential, tableOptions);
