@@ -235,7 +235,15 @@ keyvault_ref() { # a Key Vault reference: the secret never appears in the file
   printf '{"reference":{"keyVault":{"id":"%s"},"secretName":"%s"}}' "$VAULT_ID" "$1"
 }
 value() { printf '{"value":%s}' "$(json_string "$1")"; }
-json_string() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
+json_string() { # a JSON string literal (backslash, quote and line breaks escaped; no other control characters occur)
+  local s="$1"
+  s="${s//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  s="${s//$'\n'/\\n}"
+  s="${s//$'\r'/\\r}"
+  s="${s//$'\t'/\\t}"
+  printf '"%s"' "$s"
+}
 {
   echo '{'
   # shellcheck disable=SC2016 # a literal "$schema" key
