@@ -78,10 +78,10 @@ export class RecordingProxy {
     );
   }
 
-  /** Every PartitionKey and RowKey value sent, in URLs (point operations) and bodies (inserts, batches). */
-  tableKeys(): string[] {
+  /** Every PartitionKey and RowKey value sent (from request number `from` on), in URLs and bodies (inserts, batches). */
+  tableKeys(from = 0): string[] {
     const keys: string[] = [];
-    for (const r of this.requests.filter((r) => r.service === "table")) {
+    for (const r of this.requests.slice(from).filter((r) => r.service === "table")) {
       const url = decodeURIComponent(r.url);
       for (const m of url.matchAll(/(?:PartitionKey|RowKey)='((?:[^']|'')*)'/g))
         keys.push((m[1] as string).replace(/''/g, "'"));

@@ -93,6 +93,18 @@ describe("Azure Stack Hub key and blob-name limits", () => {
     assert.ok(longestBlob <= STACK_HUB_MAX_BLOB_NAME, `a blob name of ${longestBlob} characters`);
   });
 
+  it("a login from an absurdly long forwarded address is refused as a login, not a storage error", async () => {
+    const behindProxy = await createAuthRegistry(proxy.connectionString, { STOWAGE_TRUST_PROXY: "true" });
+    const before = proxy.requests.length;
+    const refused = await behindProxy.fetch("/token?service=stowage", {
+      headers: { authorization: basic(LONGEST_LOGIN, "wrong-password"), "x-forwarded-for": "f".repeat(3000) },
+    });
+    assert.equal(refused.status, 401, await refused.text());
+    const keys = proxy.tableKeys(before);
+    assert.ok(keys.length > 0, "throttle rows were written");
+    assert.ok(Math.max(...keys.map((k) => k.length)) <= STACK_HUB_MAX_KEY);
+  });
+
   it("refuses longer names and tags with their OCI errors before storage", async () => {
     const tooLong = LONGEST_NAME + "/b";
     const scopes = [`repository:${LONGEST_NAME}:pull,push`];
