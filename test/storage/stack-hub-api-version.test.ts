@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startBackgroundJobs, type BackgroundJobs } from "../../shared/app/background-jobs.js";
 import { useAzurite } from "../helpers/azurite.js";
-import { randomBlob } from "../helpers/content.js";
+import { randomBlob, sha256 } from "../helpers/content.js";
 import { RecordingProxy } from "../helpers/recording-proxy.js";
 import {
   ADMIN_PASSWORD,
@@ -62,7 +62,7 @@ describe("storage API version pinned (Azure Stack Hub)", () => {
     await proxy?.stop();
   });
 
-  it("push, pull, tag list, referrers, uploads, webhooks and login all work with the pin", async () => {
+  it("push, pull, tag list, referrers, catalog, delete, uploads, GC, webhooks and login all work with the pin", async () => {
     // token login: GET with Basic (docker login), and the OAuth2 POST form (containerd)
     const scope = "repository:hub/app:pull,push,delete";
     const { token } = await getToken(registry, "admin", ADMIN_PASSWORD, [scope]);
@@ -119,6 +119,15 @@ describe("storage API version pinned (Azure Stack Hub)", () => {
     assert.equal(referrers.status, 200);
     assert.equal(((await referrers.json()) as { manifests: unknown[] }).manifests.length, 1);
 
+    // catalog, a delete, and the garbage collection of abandoned uploads
+    const catalogToken = (await getToken(registry, "admin", ADMIN_PASSWORD, ["registry:catalog:*"])).token;
+    const catalog = await as(registry, catalogToken).fetch("/v2/_catalog");
+    assert.deepEqual(((await catalog.json()) as { repositories: string[] }).repositories, ["hub/app"]);
+    const deleted = await reg.fetch(`/v2/hub/app/manifests/${sha256(signature)}`, { method: "DELETE" });
+    assert.equal(deleted.status, 202);
+    await startUpload(reg, "hub/app");
+    await registry.app.registry.uploads.purgeExpired(true);
+
     // webhooks: the push event goes through both queues to the receiver
     await receiver.waitFor((all) => all.some((r) => r.body.includes('"tag":"v1"')), 30_000, "the push webhook");
 
@@ -129,7 +138,9 @@ describe("storage API version pinned (Azure Stack Hub)", () => {
     assert.equal(refused.status, 401);
   });
 
-  it("every request carried the pinned x-ms-version (or, from a SAS URL, the pinned sv)", () => {
+  it("every request carried the pinned x-ms-version (or, from a SAS URL, the pinned sv)", (t) => {
+    const count = (service: string) => proxy.requests.filter((r) => r.service === service).length;
+    t.diagnostic(`storage requests: blob ${count("blob")}, table ${count("table")}, queue ${count("queue")}`);
     const services = new Set(proxy.requests.map((r) => r.service));
     assert.deepEqual([...services].sort(), ["blob", "queue", "table"], "all three services were used");
     assert.ok(proxy.requests.length > 50, `only ${proxy.requests.length} storage requests recorded`);
