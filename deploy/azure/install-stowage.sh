@@ -9,8 +9,10 @@ set -euo pipefail
 : "${STOWAGE_SETTINGS_B64:?set by the template}"
 : "${STOWAGE_IMAGE_URL:?set by the template}"
 IMAGE="stowage:latest"
-ETC=/etc/stowage
-DATA=/var/lib/stowage
+ROOT="${STOWAGE_INSTALL_ROOT:-}" # tests install under a temporary directory
+ETC="$ROOT/etc/stowage"
+DATA="$ROOT/var/lib/stowage"
+UNIT="$ROOT/etc/systemd/system/stowage.service"
 
 if ! command -v docker >/dev/null 2>&1; then
   # the image's package mirror (Stack Hub: the operator's mirror) must be reachable
@@ -25,7 +27,7 @@ install -d -m 0750 "$DATA"
 # the image: downloaded to a temporary file first so a broken download never replaces a good image
 image_url="$(printf '%s' "$STOWAGE_IMAGE_URL" | base64 -d)"
 if [ -n "$image_url" ]; then
-  tarball="$(mktemp /var/tmp/stowage-image.XXXXXX)"
+  tarball="$(mktemp "${TMPDIR:-/var/tmp}/stowage-image.XXXXXX")"
   trap 'rm -f "$tarball"' EXIT
   curl -fsSL --retry 5 -o "$tarball" "$image_url"
   docker load -i "$tarball"
@@ -47,7 +49,8 @@ for key, value in sorted(json.load(sys.stdin).items()):
 mv "$ETC/stowage.env.new" "$ETC/stowage.env"
 port="$(sed -n 's/^PORT=//p' "$ETC/stowage.env")"
 
-cat >/etc/systemd/system/stowage.service <<UNIT
+mkdir -p "$(dirname "$UNIT")"
+cat >"$UNIT" <<UNIT
 [Unit]
 Description=Stowage container registry
 After=docker.service network-online.target
