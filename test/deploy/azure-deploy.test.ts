@@ -71,6 +71,35 @@ describe("deploy/azure: the ARM template", () => {
     );
   });
 
+  it("writes well-formed expressions with template functions older than Stack Hub's Resource Manager", () => {
+    // functions that ARM has had since 2017 (no subscriptionResourceId, items, lambdas, ...)
+    const known = new Set(
+      "base64 base64ToString concat copyIndex empty guid if json length parameters reference resourceGroup resourceId string subscription union variables".split(
+        " ",
+      ),
+    );
+    const expressions: string[] = [];
+    const walk = (value: unknown): void => {
+      if (typeof value === "string" && value.startsWith("[") && !value.startsWith("[[")) expressions.push(value);
+      else if (value && typeof value === "object") Object.values(value).forEach(walk);
+    };
+    walk(template);
+    assert.ok(expressions.length > 50);
+    for (const expression of expressions) {
+      assert.ok(expression.endsWith("]"), expression);
+      const code = expression.slice(1, -1).replace(/'(?:[^']|'')*'/g, "S"); // string literals out
+      assert.doesNotMatch(code, /'/, `unbalanced quote in ${expression}`);
+      let depth = 0;
+      for (const c of code) {
+        depth += c === "(" ? 1 : c === ")" ? -1 : 0;
+        assert.ok(depth >= 0, `unbalanced parentheses in ${expression}`);
+      }
+      assert.equal(depth, 0, `unbalanced parentheses in ${expression}`);
+      for (const [, name] of code.matchAll(/([A-Za-z][A-Za-z0-9]*)\(/g))
+        assert.ok(known.has(name!), `${name}() in ${expression}`);
+    }
+  });
+
   it("uses API versions of the Azure Stack Hub 2020-09-01-hybrid profile", () => {
     const hybrid: Record<string, string> = {
       "Microsoft.Network": "2018-11-01",
