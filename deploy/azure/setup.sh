@@ -166,8 +166,12 @@ fi
 
 step "key vault $VAULT"
 if ! exists az keyvault show --resource-group "$RG" --name "$VAULT"; then
+  # access policies (Stack Hub has nothing else); recent CLIs default to RBAC on Azure, where the
+  # policies below would then be ignored
+  rbac_off=()
+  [ "$TARGET" = azure ] && rbac_off=(--enable-rbac-authorization false)
   run az keyvault create --resource-group "$RG" --name "$VAULT" --location "$LOCATION" \
-    --enabled-for-template-deployment true --output none
+    --enabled-for-template-deployment true "${rbac_off[@]}" --output none
 fi
 VAULT_ID="$(query "/subscriptions/SUB/resourceGroups/$RG/providers/Microsoft.KeyVault/vaults/$VAULT" \
   az keyvault show --resource-group "$RG" --name "$VAULT" --query id -o tsv)"

@@ -219,6 +219,11 @@ describe("deploy/azure: the scripts", () => {
     const result = dryRun("--azure");
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /--kind StorageV2/);
+    assert.match(
+      result.stderr,
+      /az keyvault create .* --enable-rbac-authorization false/,
+      "access policies, as the template grants",
+    );
     const { parameters } = JSON.parse(result.stdout) as { parameters: Record<string, { value?: unknown }> };
     assert.equal(parameters.useManagedIdentity?.value, true);
     assert.equal(parameters.storageApiVersion?.value, "");
