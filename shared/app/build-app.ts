@@ -20,7 +20,8 @@ import type { FetchHandler, RequestObserver } from "../http/fetch-handler.js";
 import { createRegistryApp, type RegistryForRequest } from "../http/registry/registry-app.js";
 import { createTokenApp } from "../http/token/token-app.js";
 import { RegistryService } from "../registry/registry-service.js";
-import { connectAzureStorage, type AzureStorage } from "../storage/azure/azure-storage.js";
+import { defaultAzureCredential } from "../storage/azure/azure-credential.js";
+import { connectAzureStorage, type AzureStorage, type StorageConnection } from "../storage/azure/azure-storage.js";
 import type { MessageReceiver, MessageSender } from "../storage/ports/message-queue.js";
 import type { SecretStore } from "../storage/ports/secret-store.js";
 import { DeadLetters } from "../webhooks/dead-letters.js";
@@ -82,14 +83,13 @@ export interface App {
 
 /** The one composition root: Azure storage -> domain services -> HTTP apps, with their decorators. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const connectionString = options.connectionString ?? config.connectionString;
-  if (!connectionString) throw new ConfigError("STOWAGE_STORAGE_CONNECTION_STRING is not set");
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.log(line));
   const storage = connectAzureStorage({
-    connectionString,
+    ...(await storageConnection(config, options.connectionString)),
     container: config.container,
     tablePrefix: config.tablePrefix,
+    apiVersion: config.storageApiVersion,
   });
   const [secrets] = await Promise.all([options.secrets ?? openSecretStore(config.auth), storage.ensureCreated()]);
 
@@ -149,6 +149,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return bootstrap;
     },
   };
+}
+
+/** A connection string (given, or configured), else the configured account with DefaultAzureCredential. */
+async function storageConnection(config: Config, given: string | undefined): Promise<StorageConnection> {
+  const connectionString = given ?? config.connectionString;
+  if (connectionString) return { connectionString };
+  if (!config.storageAccount) {
+    throw new ConfigError("neither STOWAGE_STORAGE_CONNECTION_STRING nor STOWAGE_STORAGE_ACCOUNT is set");
+  }
+  return { account: { ...config.storageAccount, credential: await defaultAzureCredential() } };
 }
 
 /** Events, when any action is recorded: a notifying wrapper around the registry, per request. */

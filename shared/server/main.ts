@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(line);
   let azurite: AzuriteInstance | undefined;
   let restored: App | undefined; // eslint-disable-line prefer-const -- assigned once the app exists
-  if (!config.connectionString) {
+  if (!config.connectionString && !config.storageAccount) {
     azurite = await startDataDirAzurite(config.dataDir, {
       log,
       // containers, tables and queues made in Azurite's last unsaved seconds are made again
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     console.log(`storage: embedded Azurite (pid ${azurite.pid}), data in ${azuriteLocation(config.dataDir)}`);
     console.log(EMBEDDED_STORAGE_WARNING);
   } else {
-    console.log("storage: configured Azure Storage account");
+    console.log(`storage: Azure Storage account ${config.storageAccount?.name ?? "(connection string)"}`);
   }
   const observe = accessLogger(process.env.STOWAGE_ACCESS_LOG === "true");
   const app = await buildApp(config, {
