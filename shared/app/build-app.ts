@@ -1,6 +1,6 @@
 import type { AccessRequest } from "../auth/access.js";
 import { bootstrapAdmin, type BootstrapResult } from "../auth/admin-bootstrap.js";
-import { anonymousIdentity, Authenticator } from "../auth/identities.js";
+import { ANONYMOUS, anonymousIdentity, Authenticator } from "../auth/identities.js";
 import { IdentityAdmin } from "../auth/identity-admin.js";
 import { LoginThrottle } from "../auth/login-throttle.js";
 import { RefreshTokens } from "../auth/refresh-tokens.js";
@@ -11,14 +11,17 @@ import type { TokenSettings } from "../auth/token-settings.js";
 import { TokenVerifier } from "../auth/token-verifier.js";
 import { notifyingRegistry } from "../events/notifying-registry.js";
 import type { RegistryEvent } from "../events/registry-event.js";
+import { adminRoutes } from "../http/api/admin-routes.js";
 import { createApiApp } from "../http/api/api-app.js";
 import type { ApiRoute } from "../http/api/api-route.js";
 import { routeByPath } from "../http/app-router.js";
+import { browseRoutes } from "../http/api/browse-routes.js";
 import type { Authorizer } from "../http/authorizer.js";
 import { BearerAuthorizer } from "../http/bearer-authorizer.js";
 import type { FetchHandler, RequestObserver } from "../http/fetch-handler.js";
 import { createRegistryApp, type RegistryForRequest } from "../http/registry/registry-app.js";
 import { createTokenApp } from "../http/token/token-app.js";
+import { BrowseService } from "../registry/browse-service.js";
 import { RegistryService } from "../registry/registry-service.js";
 import { connectAzureStorage, type AzureStorage } from "../storage/azure/azure-storage.js";
 import type { MessageReceiver, MessageSender } from "../storage/ports/message-queue.js";
@@ -119,7 +122,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.observe ? { observe: options.observe } : {}),
   });
   // each feature contributes its endpoints of the JSON API here
-  const apiRoutes: ApiRoute[] = [];
+  const apiRoutes: ApiRoute[] = [
+    ...browseRoutes({
+      browse: new BrowseService(storage.browse, storage.registry.metadata, {
+        maxPageSize: config.maxPageSize,
+        statsRowLimit: 1000,
+      }),
+      rulesOf: async ({ subject }) =>
+        subject === undefined || subject === ANONYMOUS
+          ? auth.anonymousRules
+          : ((await auth.authenticator.current(subject))?.rules ?? []),
+    }),
+    ...adminRoutes({ identities: auth.admin, webhooks, now }),
+  ];
   const apiApp = createApiApp(apiRoutes, {
     authorizer: options.authorizer ?? auth.authorizer,
     ...(options.observe ? { observe: options.observe } : {}),
@@ -172,8 +187,9 @@ function buildAuth(config: Config, storage: AzureStorage, secrets: SecretStore, 
     now,
   );
   const anonymous = auth.anonymousPull.length > 0 ? anonymousIdentity(auth.anonymousPull) : undefined;
+  const authenticator = new Authenticator(storage.auth.identities, throttle, now);
   const tokens = new TokenService({
-    authenticator: new Authenticator(storage.auth.identities, throttle, now),
+    authenticator,
     refreshTokens: new RefreshTokens(storage.auth.refreshTokens, auth.refreshTokenTtlSeconds, now),
     issuer: new TokenIssuer(keys, settings, now),
     anonymous,
@@ -184,8 +200,9 @@ function buildAuth(config: Config, storage: AzureStorage, secrets: SecretStore, 
     trustProxy: auth.trustProxy,
     settings,
     anonymousRules,
+    login: (name, secret, address) => authenticator.login(name, secret, address),
   });
-  return { admin: new IdentityAdmin(storage.auth), keys, tokens, secrets, authorizer };
+  return { admin: new IdentityAdmin(storage.auth), keys, tokens, secrets, authorizer, authenticator, anonymousRules };
 }
 
 function buildWebhooks(

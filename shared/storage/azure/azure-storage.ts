@@ -3,7 +3,9 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import type { AuthStorage } from "../ports/identity-storage.js";
 import type { RegistryStorage } from "../ports/registry-storage.js";
 import type { DeadLetterStore, SubscriptionStore } from "../ports/webhook-storage.js";
+import type { BrowseStore } from "../ports/browse-store.js";
 import { AzureBlobStore } from "./azure-blob-store.js";
+import { AzureBrowseStore } from "./azure-browse-store.js";
 import {
   AzureBootstrapMarker,
   AzureFamiliarAddressStore,
@@ -26,6 +28,8 @@ export interface AzureStorageOptions {
 /** Every store Stowage keeps in one storage account, over one set of SDK clients. */
 export interface AzureStorage {
   registry: RegistryStorage;
+  /** Read-only queries of the registry's metadata for the web UI. */
+  browse: BrowseStore;
   auth: AuthStorage;
   webhooks: { subscriptions: SubscriptionStore; deadLetters: DeadLetterStore };
   /** A JSON message queue (created on first use). */
@@ -61,6 +65,7 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
         catalog: tables.catalog,
       }),
     },
+    browse: new AzureBrowseStore({ repositories: tables.repositories, catalog: tables.catalog }),
     auth: {
       identities: new AzureIdentityStore(tables.auth),
       refreshTokens: new AzureRefreshTokenStore(tables.auth),
