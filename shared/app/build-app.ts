@@ -18,6 +18,7 @@ import { routeByPath } from "../http/app-router.js";
 import { browseRoutes } from "../http/api/browse-routes.js";
 import type { Authorizer } from "../http/authorizer.js";
 import { BearerAuthorizer } from "../http/bearer-authorizer.js";
+import { lazyHandler } from "../http/lazy-handler.js";
 import type { FetchHandler, RequestObserver } from "../http/fetch-handler.js";
 import { createRegistryApp, type RegistryForRequest } from "../http/registry/registry-app.js";
 import { createTokenApp } from "../http/token/token-app.js";
@@ -147,9 +148,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.observe ? { observe: options.observe } : {}),
   });
 
+  // the web UI's module is imported on its first request: the registry's cold start skips it
+  const uiApp = lazyHandler(async () =>
+    (await import("../http/ui/ui-app.js")).createUiApp(options.observe ? { observe: options.observe } : {}),
+  );
+
   return {
     config,
-    handle: routeByPath({ token: tokenApp, api: apiApp, registry: registryApp }),
+    handle: routeByPath({ token: tokenApp, api: apiApp, ui: uiApp, registry: registryApp }),
     registry,
     auth,
     webhooks,
