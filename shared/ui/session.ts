@@ -67,8 +67,15 @@ async function errorOf(response: Response): Promise<ApiError> {
   return new ApiError(response.status, message);
 }
 
+/**
+ * Every request omits credentials: no cookies are involved, and the browser then never answers
+ * the token endpoint's Basic challenge (a wrong password) with its own login dialog.
+ */
+const OMIT: RequestInit = { credentials: "omit" };
+
 async function tokenEndpoint(form: Record<string, string>): Promise<Record<string, unknown>> {
   const response = await fetch("/token", {
+    ...OMIT,
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(form),
@@ -96,6 +103,7 @@ export async function signOut(): Promise<void> {
   setSession(null);
   if (refreshToken) {
     await fetch("/token/revoke", {
+      ...OMIT,
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ token: refreshToken }),
@@ -162,7 +170,7 @@ export async function call(path: string, init: RequestInit & { scope?: string } 
   const send = async (s: string) => {
     const headers = new Headers(rest.headers);
     headers.set("Authorization", `Bearer ${(await tokenFor(s)).token}`);
-    return fetch(path, { ...rest, headers });
+    return fetch(path, { ...rest, ...OMIT, headers });
   };
   let response = await send(scope);
   const asked = response.status === 401 ? challengedScope(response) : undefined;

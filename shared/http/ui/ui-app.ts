@@ -44,7 +44,9 @@ const SECURITY_HEADERS = {
  * once into memory. The page is static: everything it shows comes from `/token`, `/v2/` and
  * `/api/` with the user's bearer token, so the same checks apply as for any client.
  */
-export async function createUiApp(options: { assetsDir?: string; observe?: RequestObserver } = {}): Promise<FetchHandler> {
+export async function createUiApp(
+  options: { assetsDir?: string; observe?: RequestObserver } = {},
+): Promise<FetchHandler> {
   const dir = options.assetsDir ?? DEFAULT_ASSETS_DIR;
   const manifest = JSON.parse(await readFile(`${dir}/manifest.json`, "utf8")) as BuildManifest;
   const assets = new Map<string, { body: Uint8Array; type: string }>();
