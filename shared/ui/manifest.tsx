@@ -61,9 +61,10 @@ export function ManifestPage({ name, reference }: { name: string; reference: str
     });
     const digest = response.headers.get("docker-content-digest") ?? reference;
     const manifest = (await response.json()) as Manifest;
+    // (with blob redirects on, the CSP keeps the page from following them to storage: no config then)
     const config =
       manifest.config && IMAGE_CONFIGS.has(manifest.config.mediaType)
-        ? await getJson<ImageConfig>(`/v2/${name}/blobs/${manifest.config.digest}`, pull)
+        ? await getJson<ImageConfig>(`/v2/${name}/blobs/${manifest.config.digest}`, pull).catch(() => undefined)
         : undefined;
     const referrers = await getJson<{ manifests?: Descriptor[] }>(`/v2/${name}/referrers/${digest}`, pull);
     const mayDelete = await isGranted(`repository:${name}:delete`);

@@ -247,10 +247,8 @@ describe("web UI in Chromium", { timeout: 10 * 60_000 }, () => {
       assert.equal(parsed[1], host);
       assert.equal(parsed[2], "k8s-nodes");
       // imagePullSecrets sits in the pod template's spec, a sibling of containers
-      assert.match(
-        yaml,
-        /\n  template:\n[\s\S]*\n    spec:\n      imagePullSecrets:\n        - name: stowage-pull\n      containers:\n/,
-      );
+      const podSpec = "\n    spec:\n      imagePullSecrets:\n        - name: stowage-pull\n      containers:\n";
+      assert.ok(yaml.indexOf(podSpec) > yaml.indexOf("\n  template:\n"), yaml);
       await pullWithContainerd(t, host, `${parsed[2]}:${parsed[3]}`);
 
       await page.getByRole("button", { name: "Sign out" }).click();
