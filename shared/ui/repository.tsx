@@ -107,16 +107,18 @@ export function Repository({ name }: { name: string }) {
                   <td data-label="Size">{formatBytes(t.imageSize ?? t.manifestSize)}</td>
                   <td data-label="Pushed">{formatTime(t.pushedAt)}</td>
                   <td data-label="Platforms">{t.platforms?.map(platformName).join(", ") ?? "–"}</td>
-                  <td data-label="Actions" class="actions">
-                    <CopyButton label="Pull by tag" text={`docker pull ${registryHost}/${name}:${t.tag}`} />
-                    <CopyButton label="Pull by digest" text={`docker pull ${registryHost}/${name}@${t.digest}`} />
-                    {value.mayDelete && (
-                      <ConfirmButton
-                        label="Delete tag"
-                        question={`Delete the tag ${t.tag}? The manifest stays.`}
-                        onConfirm={() => deleteTag(t.tag)}
-                      />
-                    )}
+                  <td data-label="Actions">
+                    <div class="actions">
+                      <CopyButton label="Pull by tag" text={`docker pull ${registryHost}/${name}:${t.tag}`} />
+                      <CopyButton label="Pull by digest" text={`docker pull ${registryHost}/${name}@${t.digest}`} />
+                      {value.mayDelete && (
+                        <ConfirmButton
+                          label="Delete tag"
+                          question={`Delete the tag ${t.tag}? The manifest stays.`}
+                          onConfirm={() => deleteTag(t.tag)}
+                        />
+                      )}
+                    </div>
                   </td>
                 </tr>
               ))}

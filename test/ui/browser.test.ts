@@ -192,6 +192,9 @@ describe("web UI in Chromium", { timeout: 10 * 60_000 }, () => {
       const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: "1.0", exact: true }) });
       await row.waitFor();
       await shot(page, "repository");
+      await page.setViewportSize({ width: 390, height: 844 });
+      await shot(page, "repository-phone");
+      await page.setViewportSize({ width: 1280, height: 900 });
       await row.getByRole("button", { name: /^Pull by tag/ }).click();
       assert.equal(await page.evaluate<string>("navigator.clipboard.readText()"), `docker pull ${host}/demo/web:1.0`);
       await row.getByRole("button", { name: /^Pull by digest/ }).click();
@@ -199,9 +202,6 @@ describe("web UI in Chromium", { timeout: 10 * 60_000 }, () => {
         await page.evaluate<string>("navigator.clipboard.readText()"),
         `docker pull ${host}/demo/web@${image.manifestDigest}`,
       );
-      await page.setViewportSize({ width: 390, height: 844 });
-      await shot(page, "repository-phone");
-      await page.setViewportSize({ width: 1280, height: 900 });
 
       // the manifest: layers, configuration, referrers by artifact type
       await row.getByRole("link", { name: "1.0", exact: true }).click();
