@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 export function formatBytes(bytes: number | undefined): string {
   if (bytes === undefined || !Number.isFinite(bytes)) return "–";
@@ -94,6 +94,11 @@ export function CopyField({ label, value, multiline }: { label: string; value: s
 export function ConfirmButton(props: { label: string; question: string; onConfirm: () => Promise<void> }) {
   const [asking, setAsking] = useState(false);
   const [error, setError] = useState<string>();
+  const yes = useRef<HTMLButtonElement>(null);
+  // keyboard users land on the question's answer (autofocus only works once per page)
+  useEffect(() => {
+    if (asking) yes.current?.focus();
+  }, [asking]);
   if (!asking)
     return (
       <button type="button" class="danger" onClick={() => setAsking(true)}>
@@ -111,7 +116,7 @@ export function ConfirmButton(props: { label: string; question: string; onConfir
   return (
     <span role="alertdialog" aria-label={props.question} class="confirm">
       <span>{props.question}</span>
-      <button type="button" class="danger" onClick={confirm} autoFocus>
+      <button type="button" class="danger" onClick={confirm} ref={yes}>
         Yes, delete
       </button>
       <button type="button" onClick={() => setAsking(false)}>

@@ -178,8 +178,9 @@ describe("web UI in Chromium", { timeout: 10 * 60_000 }, () => {
 
       // find the pushed image: filter the catalog by prefix
       await page.getByRole("link", { name: "other/tool" }).waitFor();
+      // by keyboard: type into the labelled field, Enter submits
       await page.getByLabel("Name starts with").fill("demo/");
-      await page.getByRole("button", { name: "Filter" }).click();
+      await page.getByLabel("Name starts with").press("Enter");
       await page.getByRole("link", { name: "other/tool" }).waitFor({ state: "detached" });
       await page.getByRole("link", { name: "demo/web" }).waitFor();
       await page.getByLabel("Name starts with").fill("");
@@ -216,7 +217,8 @@ describe("web UI in Chromium", { timeout: 10 * 60_000 }, () => {
       await page.getByRole("link", { name: "demo/web" }).click();
       const old = page.getByRole("row").filter({ has: page.getByRole("link", { name: "old", exact: true }) });
       await old.getByRole("button", { name: "Delete tag" }).click();
-      await old.getByRole("button", { name: "Yes, delete" }).click();
+      await old.getByRole("button", { name: "Yes, delete" }).waitFor();
+      await page.keyboard.press("Enter"); // the confirmation has the focus
       await old.waitFor({ state: "detached" });
       const gone = await v2("demo/web/manifests/old", {
         method: "HEAD",

@@ -48,7 +48,15 @@ export async function createUiApp(
   options: { assetsDir?: string; observe?: RequestObserver } = {},
 ): Promise<FetchHandler> {
   const dir = options.assetsDir ?? DEFAULT_ASSETS_DIR;
-  const manifest = JSON.parse(await readFile(`${dir}/manifest.json`, "utf8")) as BuildManifest;
+  let manifest: BuildManifest;
+  try {
+    manifest = JSON.parse(await readFile(`${dir}/manifest.json`, "utf8")) as BuildManifest;
+  } catch {
+    // compiled without the bundle (`tsc` alone): say so instead of failing every request with a 500
+    return answering(async () => {
+      throw new HttpError(404, "UNSUPPORTED", "the web UI is not built here (npm run build bundles it)");
+    }, options.observe);
+  }
   const assets = new Map<string, { body: Uint8Array; type: string }>();
   for (const file of [manifest.script, manifest.style]) {
     const type = TYPES[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream";
