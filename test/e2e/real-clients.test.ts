@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { startAzurite, type AzuriteInstance } from "../../shared/server/azurite.js";
 import { OCI_MANIFEST, sha256, writeOciArchive, writeOciLayout, type OciImage } from "./oci-image.js";
+import { startContainerd as startPrivateContainerd } from "./containerd.js";
 import { requireBinaries, run, searchPath, startDaemon, waitForDaemon, type Daemon } from "./processes.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
@@ -148,49 +149,13 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
     return archive;
   }
 
-  /** A private containerd: its own root, state, socket and config, no CRI plugin. */
-  async function startContainerd(name: string): Promise<{ daemon: Daemon; socket: string }> {
-    const dir = join(work, name);
-    await mkdir(dir, { recursive: true });
-    const socket = join(dir, "c.sock");
-    const config = join(dir, "config.toml");
-    await writeFile(
-      config,
-      [
-        "version = 2",
-        `root = "${join(dir, "root")}"`,
-        `state = "${join(dir, "state")}"`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-        "[grpc]",
-        `  address = "${socket}"`,
-        "[ttrpc]",
-        `  address = "${socket}.ttrpc"`,
-        "[debug]",
-        '  address = ""',
-        "[metrics]",
-        '  address = ""',
-        "[plugins]",
-        '  [plugins."io.containerd.internal.v1.opt"]',
-        `    path = "${join(dir, "opt")}"`,
-        "",
-      ].join("\n"),
-    );
-    const daemon = startDaemon(`containerd (${name})`, "containerd", ["--config", config], {
-      env,
-      logFile: join(dir, "containerd.log"),
+  /** A private containerd (see containerd.ts), stopped by `after` if a test leaves it running. */
+  function startContainerd(name: string): Promise<{ daemon: Daemon; socket: string }> {
+    return startPrivateContainerd(join(work, name), env, {
+      name,
+      startTimeoutMs: DAEMON_START_MS,
+      started: (daemon) => daemons.unshift(daemon),
     });
-    daemons.unshift(daemon);
-    try {
-      await waitForDaemon(
-        daemon,
-        () => run("ctr", ["--address", socket, "version"], { env, timeoutMs: 10_000 }),
-        DAEMON_START_MS,
-      );
-    } catch (error) {
-      await daemon.stop(5_000);
-      throw error;
-    }
-    return { daemon, socket };
   }
 
   test("skopeo: copy an OCI layout in, copy it back out byte for byte", { timeout: TEST_MS }, async (t) => {

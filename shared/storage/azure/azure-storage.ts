@@ -5,8 +5,10 @@ import { QueueServiceClient, newPipeline as newQueuePipeline } from "@azure/stor
 import type { AuthStorage } from "../ports/identity-storage.js";
 import type { RegistryStorage } from "../ports/registry-storage.js";
 import type { DeadLetterStore, SubscriptionStore } from "../ports/webhook-storage.js";
+import type { BrowseStore } from "../ports/browse-store.js";
 import { blobQueueVersionPolicy, tableVersionPolicy } from "./api-version-policy.js";
 import { AzureBlobStore } from "./azure-blob-store.js";
+import { AzureBrowseStore } from "./azure-browse-store.js";
 import {
   AzureBootstrapMarker,
   AzureFamiliarAddressStore,
@@ -41,6 +43,8 @@ export type AzureStorageOptions = StorageConnection & {
 /** Every store Stowage keeps in one storage account, over one set of SDK clients. */
 export interface AzureStorage {
   registry: RegistryStorage;
+  /** Read-only queries of the registry's metadata for the web UI. */
+  browse: BrowseStore;
   auth: AuthStorage;
   webhooks: { subscriptions: SubscriptionStore; deadLetters: DeadLetterStore };
   /** A JSON message queue (created on first use). */
@@ -73,6 +77,7 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
         catalog: tables.catalog,
       }),
     },
+    browse: new AzureBrowseStore({ repositories: tables.repositories, catalog: tables.catalog }),
     auth: {
       identities: new AzureIdentityStore(tables.auth),
       refreshTokens: new AzureRefreshTokenStore(tables.auth),
