@@ -3,7 +3,6 @@ import { startBackgroundJobs } from "../app/background-jobs.js";
 import { buildApp } from "../app/build-app.js";
 import { ConfigError, loadConfig } from "../app/config.js";
 import { bootstrapMessage } from "../auth/admin-bootstrap.js";
-import { accessLogger } from "../http/access-log.js";
 import type { AzuriteInstance } from "./azurite.js";
 import { azuriteLocation, startDataDirAzurite } from "./data-dir-azurite.js";
 import { connectionsWithinFileLimit } from "./open-file-limit.js";
@@ -22,11 +21,14 @@ async function main(): Promise<void> {
     console.log("storage: configured Azure Storage account");
   }
   const log = (line: string) => console.log(line);
-  const observe = accessLogger(process.env.STOWAGE_ACCESS_LOG === "true");
   let app;
   let bootstrap;
   try {
-    app = await buildApp(config, { observe, log, ...(azurite ? { connectionString: azurite.connectionString } : {}) });
+    app = await buildApp(config, {
+      accessLog: config.observability.accessLog,
+      log,
+      ...(azurite ? { connectionString: azurite.connectionString } : {}),
+    });
     bootstrap = await app.prepare();
   } catch (error) {
     await azurite?.stop(); // do not leave the embedded Azurite behind

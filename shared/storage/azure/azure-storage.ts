@@ -14,6 +14,7 @@ import {
 import { AzureMetadataStore } from "./azure-metadata-store.js";
 import { AzureDeadLetterStore, AzureSubscriptionStore } from "./azure-webhook-store.js";
 import { JsonQueue } from "./json-queue.js";
+import { addPipelinePolicy, storageCallPolicy, type StorageCallObserver } from "./storage-call-policy.js";
 
 export interface AzureStorageOptions {
   connectionString: string;
@@ -21,6 +22,8 @@ export interface AzureStorageOptions {
   container: string;
   /** Prefix of the table names (letters and digits), so several registries can share an account. */
   tablePrefix: string;
+  /** Sees every storage call (metrics, error logs with the request id). */
+  observeCalls?: StorageCallObserver;
 }
 
 /** Every store Stowage keeps in one storage account, over one set of SDK clients. */
@@ -32,6 +35,8 @@ export interface AzureStorage {
   queue<T>(name: string): JsonQueue<T>;
   /** Creates the container and the tables if missing (idempotent). */
   ensureCreated(): Promise<void>;
+  /** Readiness: one cheap table read; rejects when storage does not answer before `signal` aborts. */
+  probe(signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -52,6 +57,12 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
     auth: table("auth"),
     webhooks: table("webhooks"),
   };
+  const observe = options.observeCalls;
+  if (observe) {
+    addPipelinePolicy(container, storageCallPolicy("blob", observe));
+    const policy = storageCallPolicy("table", observe);
+    for (const client of Object.values(tables)) addPipelinePolicy(client, policy);
+  }
   return {
     registry: {
       blobs: new AzureBlobStore(container),
@@ -72,9 +83,14 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
       subscriptions: new AzureSubscriptionStore(tables.webhooks),
       deadLetters: new AzureDeadLetterStore(tables.webhooks),
     },
-    queue: (name) => new JsonQueue(connectionString, name),
+    queue: (name) => new JsonQueue(connectionString, name, observe),
     ensureCreated: async () => {
       await Promise.all([container.createIfNotExists(), ...Object.values(tables).map((t) => t.createTable())]);
+    },
+    probe: async (abortSignal) => {
+      // a point query for a row that never exists: one round trip, nothing read
+      const query = tables.auth.listEntities({ queryOptions: { filter: "PartitionKey eq 'readyz'" }, abortSignal });
+      await query.byPage({ maxPageSize: 1 }).next();
     },
   };
 }

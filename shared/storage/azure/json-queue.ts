@@ -1,5 +1,6 @@
 import { QueueClient } from "@azure/storage-queue";
 import type { MessageReceiver, MessageSender, ReceivedMessage } from "../ports/message-queue.js";
+import { addPipelinePolicy, storageCallPolicy, type StorageCallObserver } from "./storage-call-policy.js";
 
 /** A week: the queue maximum that Azure Stack Hub also accepts. */
 const TTL_SECONDS = 7 * 24 * 3600;
@@ -16,8 +17,10 @@ export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
   constructor(
     private readonly connectionString: string,
     name: string,
+    private readonly observeCalls?: StorageCallObserver,
   ) {
     this.queue = new QueueClient(connectionString, name);
+    if (observeCalls) addPipelinePolicy(this.queue, storageCallPolicy("queue", observeCalls));
   }
 
   get name(): string {
@@ -40,6 +43,7 @@ export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
       return {
         text,
         dequeueCount: item.dequeueCount,
+        insertedOn: item.insertedOn,
         renew: async (seconds) => {
           const updated = await this.queue.updateMessage(item.messageId, popReceipt, undefined, seconds);
           popReceipt = updated.popReceipt ?? popReceipt;
@@ -48,7 +52,7 @@ export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
           await this.queue.deleteMessage(item.messageId, popReceipt);
         },
         poison: async () => {
-          this.poisonQueue ??= new JsonQueue(this.connectionString, `${this.name}-poison`);
+          this.poisonQueue ??= new JsonQueue(this.connectionString, `${this.name}-poison`, this.observeCalls);
           await this.poisonQueue.sendText(text, 0);
           await this.queue.deleteMessage(item.messageId, popReceipt);
         },
