@@ -19,6 +19,8 @@ export interface AzuriteOptions {
   /** Keep data in this directory; omit for in-memory storage (tests). */
   location?: string;
   host?: string;
+  /** Listen on these ports instead of free ones (a restart where clients already point). */
+  ports?: { blob: number; queue: number; table: number };
 }
 
 /**
@@ -30,7 +32,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   // Port 0: Azurite binds free ports itself and names them; picking ports first and passing
   // them in races with every other process choosing ports at the same moment.
   const args = [azuriteEntry(), "--silent", "--disableTelemetry", "--skipApiVersionCheck"];
-  for (const service of ["blob", "queue", "table"]) args.push(`--${service}Host`, host, `--${service}Port`, "0");
+  for (const service of ["blob", "queue", "table"] as const)
+    args.push(`--${service}Host`, host, `--${service}Port`, String(options.ports?.[service] ?? 0));
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
     args.push("--location", options.location);
