@@ -192,6 +192,23 @@ describe("metrics, request logs and the audit trail over a scripted flow", () =>
     assert.equal((await scrape(CLIENT, "wrong-token-wrong-token")).status, 401);
   });
 
+  it("serves /metrics in loopback mode only to this machine, and never through a proxy", async () => {
+    const local = await buildApp(
+      isolatedConfig(azurite().connectionString, {
+        STOWAGE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        STOWAGE_METRICS: "loopback",
+      }),
+      { connectionString: azurite().connectionString, secrets: secretStore, logs: () => undefined },
+    );
+    const get = (from: string, headers: Record<string, string> = {}) =>
+      local.handle(new Request("http://registry.test/metrics", { headers }), { clientAddress: from });
+    assert.equal((await get("127.0.0.1")).status, 200);
+    assert.equal((await get("::1")).status, 200);
+    assert.equal((await get("::ffff:127.0.0.1")).status, 200);
+    assert.equal((await get("10.1.2.3")).status, 403);
+    assert.equal((await get("127.0.0.1", { "x-forwarded-for": "203.0.113.7" })).status, 403);
+  });
+
   it("logs one structured line per request, with the route template and no names from the path", () => {
     const requests = lines.filter((line) => line.msg === "request");
     assert.ok(requests.length >= 8, `${requests.length} request lines`);

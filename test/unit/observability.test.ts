@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { routeTemplate } from "../../shared/http/route-template.js";
 import { requestId } from "../../shared/http/request-id.js";
+import { logWriter } from "../../shared/lib/log-writer.js";
 import { boundedLabel } from "../../shared/observability/metrics.js";
 import { operationOf } from "../../shared/storage/azure/storage-call-policy.js";
 
@@ -42,5 +43,19 @@ describe("observability: labels and ids stay bounded", () => {
     assert.equal(boundedLabel("POST batch"), "POST batch");
     assert.equal(boundedLabel("team/app\n"), "other");
     assert.equal(boundedLabel("x".repeat(100)), "other");
+  });
+});
+
+describe("observability: log lines", () => {
+  it("writes JSON lines off a terminal and readable text on one", (t) => {
+    const printed: string[] = [];
+    t.mock.method(console, "log", (line: string) => printed.push(line));
+    logWriter("auto", false)({ level: "info", msg: "request", status: 200, error: new Error("boom") });
+    logWriter("auto", true)({ level: "info", msg: "request", status: 200, route: "/v2/" });
+    const json = JSON.parse(printed[0] as string) as Record<string, unknown>;
+    assert.equal(json.msg, "request");
+    assert.equal(json.error, "Error: boom");
+    assert.match(json.time as string, /^\d{4}-\d\d-\d\dT/);
+    assert.match(printed[1] as string, /^\S+Z INFO  request status=200 route=\/v2\/$/);
   });
 });
