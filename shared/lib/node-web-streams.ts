@@ -41,6 +41,8 @@ export function webStreamOf(source: Readable, options: WebStreamOptions = {}): R
         };
         source.on("data", onData);
         source.once("end", () => {
+          // a body cancelled unread (an early answer) still ends when the server drains it
+          if (ended) return;
           ended = true;
           controller.close();
         });

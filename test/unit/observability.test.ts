@@ -56,6 +56,6 @@ describe("observability: log lines", () => {
     assert.equal(json.msg, "request");
     assert.equal(json.error, "Error: boom");
     assert.match(json.time as string, /^\d{4}-\d\d-\d\dT/);
-    assert.match(printed[1] as string, /^\S+Z INFO  request status=200 route=\/v2\/$/);
+    assert.match(printed[1] as string, /^\S+Z INFO {2}request status=200 route=\/v2\/$/);
   });
 });

@@ -11,7 +11,7 @@ export interface StorageCall {
   service: StorageService;
   /** `GET blob`, `PUT block`, `POST batch`, `GET entity`...: a small fixed set, never a name. */
   operation: string;
-  /** Status class (`2xx`, `4xx`...) or `error` when no answer came (network, timeout, abort). */
+  /** Status class (`2xx`, `4xx`...), `aborted` (the caller gave up: a client gone), or `error` (no answer). */
   outcome: string;
   status: number | undefined;
   seconds: number;
@@ -34,7 +34,12 @@ export function storageCallPolicy(service: StorageService, observe: StorageCallO
           {
             service,
             operation,
-            outcome: status === undefined ? "error" : `${Math.floor(status / 100)}xx`,
+            outcome:
+              status !== undefined
+                ? `${Math.floor(status / 100)}xx`
+                : (error as Error | undefined)?.name === "AbortError"
+                  ? "aborted"
+                  : "error",
             status,
             seconds: (performance.now() - started) / 1000,
           },
