@@ -126,6 +126,25 @@ function rowsFor(results: BenchResults): Row[] {
     load(`manifest GET by tag (wrk ${c32})`, "wrkGetByTag");
     load(`manifest GET by digest (wrk ${c32})`, "wrkGetByDigest");
   }
+  const overhead = s.metricsOverhead;
+  if (overhead) {
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    rows.push(
+      {
+        label: "manifest GET by tag, metrics off",
+        unit: "req/s",
+        stowage: mean(overhead.offRequestsPerSecond),
+        digits: 0,
+      },
+      {
+        label: "manifest GET by tag, metrics on",
+        unit: "req/s",
+        stowage: mean(overhead.onRequestsPerSecond),
+        digits: 0,
+      },
+      { label: "  metrics on / off", unit: "ratio", stowage: overhead.ratio, digits: 3 },
+    );
+  }
   rows.push(
     {
       label: "first start, new storage: spawn -> GET /v2/",

@@ -1,3 +1,4 @@
+import type { MetricsOverhead } from "./metrics-overhead.js";
 import type { Ceiling } from "./azurite-ceiling.js";
 import type { ColdStart } from "./cold-start.js";
 import type { LargePull, LargePush } from "./large-layer.js";
@@ -15,6 +16,8 @@ export interface TargetResults {
   largePullRedirect?: LargePull;
   smallImages?: Partial<Record<UploadMode, ImagePush | { unsupported: string }>>;
   manifests?: ManifestLoad;
+  /** Stowage only: manifest GET throughput with STOWAGE_METRICS on versus off. */
+  metricsOverhead?: MetricsOverhead;
   coldStart?: ColdStart;
   /** Phase -> error message, for phases that failed. */
   errors: Record<string, string>;

@@ -15,6 +15,7 @@ import { distributionVersion, findDistribution, startDistribution } from "./dist
 import { pullLargeLayer, pushLargeLayer } from "./large-layer.js";
 import { cleanupAll, installExitHandlers, tempDir, trackProcess } from "./lifecycle.js";
 import { measureManifestLoad } from "./manifest-load.js";
+import { measureMetricsOverhead } from "./metrics-overhead.js";
 import { MiB, Pattern } from "./pattern.js";
 import { errorCount, renderSummary, renderTable, writeResults } from "./report.js";
 import { phase, type BenchResults, type TargetResults } from "./results.js";
@@ -188,6 +189,29 @@ async function main(): Promise<number> {
             wrk,
           }),
         );
+      }
+    }
+
+    if (has("metrics")) {
+      console.log(`metrics cost: manifest GET by tag, STOWAGE_METRICS off vs loopback, 3 alternating rounds`);
+      if (!forManifests.has(stowage)) await pushImage(stowage, results.stowage, "docker");
+      const image = forManifests.get(stowage);
+      if (image) {
+        const path = `/v2/bench/small-${image.mode}-${id}/manifests/${image.tag}`;
+        results.stowage.metricsOverhead = await phase(results.stowage.errors, "metrics on/off", async () => {
+          const metered = await startStowage({ ...storage, env: { STOWAGE_METRICS: "loopback" } }, "stowage-metrics");
+          try {
+            return await measureMetricsOverhead(stowage, metered, path, {
+              connections: settings.connections,
+              seconds: settings.loadSeconds,
+              rounds: 3,
+            });
+          } finally {
+            await metered.child.stop();
+          }
+        });
+        const overhead = results.stowage.metricsOverhead;
+        if (overhead) console.log(`  metrics on / off = ${overhead.ratio.toFixed(3)} of manifest GET throughput`);
       }
     }
 

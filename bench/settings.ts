@@ -3,7 +3,7 @@
  * cannot turn the run into an endless one.
  */
 
-export const PHASES = ["ceiling", "push", "small", "manifest", "cold", "reference"] as const;
+export const PHASES = ["ceiling", "push", "small", "manifest", "metrics", "cold", "reference"] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchSettings {

@@ -1,7 +1,6 @@
 import { bootstrapMessage } from "../auth/admin-bootstrap.js";
 import { buildApp, type App } from "../app/build-app.js";
 import { loadConfig } from "../app/config.js";
-import { accessLogger } from "../http/access-log.js";
 
 /**
  * The application every function of the Functions app shares (they run in one worker):
@@ -21,7 +20,8 @@ export function functionsApp(): Promise<App> {
 async function start(): Promise<App> {
   const config = loadConfig();
   // the Functions host keeps its own request log; ours adds only server errors with their cause
-  const app = await buildApp(config, { observe: accessLogger(false) });
+  // (and the audit trail), through the console the host collects
+  const app = await buildApp(config, { accessLog: false });
   const bootstrap = await app.prepare();
   // Functions logs are kept: never print a generated password there, only where it is stored
   const message = bootstrapMessage(bootstrap, app.auth.secrets.description, false);

@@ -23,6 +23,14 @@ import type { FetchHandler, RequestObserver } from "../http/fetch-handler.js";
 import { createRegistryApp, type RegistryForRequest } from "../http/registry/registry-app.js";
 import { createTokenApp } from "../http/token/token-app.js";
 import { BrowseService } from "../registry/browse-service.js";
+import { observeRequests } from "../http/observed-requests.js";
+import { createOpsApp } from "../http/ops-app.js";
+import type { LogWriter } from "../lib/log-writer.js";
+import type { Metrics } from "../observability/metrics.js";
+import { auditedIdentityAdmin, observedTokens } from "../observability/observed-auth.js";
+import { auditedRegistry, meteredRegistry } from "../observability/observed-registry.js";
+import { agedQueue, auditedSubscriptions, countedEvents, meteredWebhooks } from "../observability/observed-webhooks.js";
+import { readiness } from "../observability/readiness.js";
 import { RegistryService } from "../registry/registry-service.js";
 import { defaultAzureCredential } from "../storage/azure/azure-credential.js";
 import { connectAzureStorage, type AzureStorage, type StorageConnection } from "../storage/azure/azure-storage.js";
@@ -33,6 +41,7 @@ import { deliveryQueueName, type DeliveryTask } from "../webhooks/delivery-task.
 import { SubscriptionDirectory } from "../webhooks/subscriptions.js";
 import { WebhookService } from "../webhooks/webhook-service.js";
 import { ConfigError, type Config } from "./config.js";
+import { buildObservability, type Observability } from "./observability.js";
 import { openSecretStore, secretNames } from "./secret-store.js";
 
 export interface AppOptions {
@@ -46,8 +55,12 @@ export interface AppOptions {
   now?: () => number;
   /** Where background work reports (webhook delivery). */
   log?: (line: string) => void;
-  /** Sees every answered HTTP request (the access log). */
+  /** Sees every answered HTTP request (tests). */
   observe?: RequestObserver;
+  /** Where structured log and audit lines go (default: the console, in STOWAGE_LOG_FORMAT). */
+  logs?: LogWriter;
+  /** Log every request, not only server errors (the Node server, per STOWAGE_ACCESS_LOG). */
+  accessLog?: boolean;
 }
 
 /** Authentication, as the CLI and the start-up need it. */
@@ -78,6 +91,8 @@ export interface App {
   readonly auth: AuthParts;
   readonly webhooks: WebhookParts;
   readonly storage: AzureStorage;
+  /** Undefined when STOWAGE_METRICS=off; jobs report through it (`gcRun`, `gcItems`). */
+  readonly metrics: Metrics | undefined;
   /**
    * What a deployment's first start needs: the `admin` user (while no identity exists) and a
    * signing key; loads the keys so the first request does not wait for the vault.
@@ -89,15 +104,18 @@ export interface App {
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.log(line));
+  const observability = await buildObservability(config, options);
+  const { metrics, audit } = observability;
   const storage = connectAzureStorage({
     ...(await storageConnection(config, options.connectionString)),
     container: config.container,
     tablePrefix: config.tablePrefix,
     apiVersion: config.storageApiVersion,
+    observeCalls: observability.storageCalls,
   });
   const [secrets] = await Promise.all([options.secrets ?? openSecretStore(config.auth), storage.ensureCreated()]);
 
-  const registry = new RegistryService(storage.registry, {
+  const service = new RegistryService(storage.registry, {
     blockSize: config.blockSize,
     concurrency: config.concurrency,
     redirect: config.blobRedirect,
@@ -110,18 +128,25 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     maxUploadsPerRepository: config.maxUploadsPerRepository,
     now,
   });
-  const events = storage.queue<RegistryEvent>(config.events.queue);
-  const deliveries = storage.queue<DeliveryTask>(deliveryQueueName(config.events.queue));
-  const auth = buildAuth(config, storage, secrets, now);
-  const webhooks = buildWebhooks(config, storage, { events, deliveries }, log);
+  const registry = metrics ? meteredRegistry(service, metrics) : service;
+  const queued = (queue: ReturnType<typeof storage.queue<never>>, label: string) =>
+    metrics ? agedQueue(queue, label, metrics, Date.now) : queue;
+  const events = queued(storage.queue<RegistryEvent>(config.events.queue), "events");
+  const deliveries = queued(storage.queue<DeliveryTask>(deliveryQueueName(config.events.queue)), "deliveries");
+  const auth = buildAuth(config, storage, secrets, now, observability);
+  const webhooks = buildWebhooks(config, storage, { events, deliveries }, log, observability);
+  const eventSink = metrics ? countedEvents(events, metrics) : events;
+  const observe = observability.appObserver;
 
   const urls = { publicUrl: config.auth.publicUrl, trustProxy: config.auth.trustProxy };
-  const registryApp = createRegistryApp(withEvents(registry, config, events), {
+  const withAudit = (registryFor: RegistryForRequest): RegistryForRequest =>
+    audit ? (origin) => auditedRegistry(registryFor(origin), origin, audit) : registryFor;
+  const registryApp = createRegistryApp(withAudit(withEvents(registry, config, eventSink)), {
     ...urls,
     chunks: { min: 1, max: config.chunkMaxBytes },
     deleteEnabled: config.deleteEnabled,
     authorizer: options.authorizer ?? auth.authorizer,
-    ...(options.observe ? { observe: options.observe } : {}),
+    observe,
   });
   // each feature contributes its endpoints of the JSON API here
   const apiRoutes: ApiRoute[] = [
@@ -139,28 +164,44 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   ];
   const apiApp = createApiApp(apiRoutes, {
     authorizer: options.authorizer ?? auth.authorizer,
-    ...(options.observe ? { observe: options.observe } : {}),
+    observe,
   });
   const tokenApp = createTokenApp({
     ...urls,
     tokens: auth.tokens,
     keys: auth.keys,
     service: config.auth.service,
-    ...(options.observe ? { observe: options.observe } : {}),
+    observe,
+  });
+  const opsApp = createOpsApp({
+    readiness: readiness(
+      {
+        storage: (signal) => storage.probe(signal),
+        ...(config.auth.keyVault ? { keyVault: () => secrets.versions(secretNames(config.auth).signingKey) } : {}),
+      },
+      { timeoutMs: config.observability.readyTimeoutMs, cacheMs: READY_CACHE_MS, now: Date.now },
+    ),
+    ...(observability.exposure ? { metrics: observability.exposure } : {}),
+    observe,
   });
 
   // the web UI's module is imported on its first request: the registry's cold start skips it
-  const uiApp = lazyHandler(async () =>
-    (await import("../http/ui/ui-app.js")).createUiApp(options.observe ? { observe: options.observe } : {}),
-  );
+  const uiApp = lazyHandler(async () => (await import("../http/ui/ui-app.js")).createUiApp({ observe }));
 
   return {
     config,
-    handle: routeByPath({ token: tokenApp, api: apiApp, ui: uiApp, registry: registryApp }),
+    handle: observeRequests(
+      routeByPath({ token: tokenApp, api: apiApp, ops: opsApp, ui: uiApp, registry: registryApp }),
+      {
+        trustProxy: config.auth.trustProxy,
+        observers: observability.requestObservers,
+      },
+    ),
     registry,
     auth,
     webhooks,
     storage,
+    metrics,
     async prepare() {
       const bootstrap = await bootstrapAdmin(auth.admin, storage.auth.bootstrap, secrets, {
         password: config.auth.adminPassword,
@@ -182,6 +223,9 @@ async function storageConnection(config: Config, given: string | undefined): Pro
   return { account: { ...config.storageAccount, credential: await defaultAzureCredential() } };
 }
 
+/** How long a `/readyz` answer is reused (probes from many places cost storage one call per period). */
+const READY_CACHE_MS = 1500;
+
 /** Events, when any action is recorded: a notifying wrapper around the registry, per request. */
 function withEvents(registry: RegistryService, config: Config, sink: MessageSender<RegistryEvent>): RegistryForRequest {
   if (config.events.actions.length === 0) return () => registry;
@@ -189,7 +233,13 @@ function withEvents(registry: RegistryService, config: Config, sink: MessageSend
   return (origin) => notifyingRegistry(registry, origin, options);
 }
 
-function buildAuth(config: Config, storage: AzureStorage, secrets: SecretStore, now: () => number) {
+function buildAuth(
+  config: Config,
+  storage: AzureStorage,
+  secrets: SecretStore,
+  now: () => number,
+  { metrics, audit }: Observability,
+) {
   const auth = config.auth;
   const settings: TokenSettings = { issuer: auth.issuer, service: auth.service, ttlSeconds: auth.tokenTtlSeconds };
   const keys = new SigningKeys(secrets, {
@@ -205,7 +255,7 @@ function buildAuth(config: Config, storage: AzureStorage, secrets: SecretStore, 
   );
   const anonymous = auth.anonymousPull.length > 0 ? anonymousIdentity(auth.anonymousPull) : undefined;
   const authenticator = new Authenticator(storage.auth.identities, throttle, now);
-  const tokens = new TokenService({
+  const tokenService = new TokenService({
     authenticator,
     refreshTokens: new RefreshTokens(storage.auth.refreshTokens, auth.refreshTokenTtlSeconds, now),
     issuer: new TokenIssuer(keys, settings, now),
@@ -219,7 +269,10 @@ function buildAuth(config: Config, storage: AzureStorage, secrets: SecretStore, 
     anonymousRules,
     login: (name, secret, address) => authenticator.login(name, secret, address),
   });
-  return { admin: new IdentityAdmin(storage.auth), keys, tokens, secrets, authorizer, authenticator, anonymousRules };
+  const tokens = metrics || audit ? observedTokens(tokenService, { metrics, audit }) : tokenService;
+  const identityAdmin = new IdentityAdmin(storage.auth);
+  const admin = audit ? auditedIdentityAdmin(identityAdmin, audit) : identityAdmin;
+  return { admin, keys, tokens, secrets, authorizer, authenticator, anonymousRules };
 }
 
 function buildWebhooks(
@@ -227,10 +280,12 @@ function buildWebhooks(
   storage: AzureStorage,
   queues: Pick<WebhookParts, "events" | "deliveries">,
   log: (line: string) => void,
+  { metrics, audit }: Observability,
 ): WebhookParts {
-  const directory = new SubscriptionDirectory(config.webhooks.subscriptions, storage.webhooks.subscriptions);
+  const subscriptions = new SubscriptionDirectory(config.webhooks.subscriptions, storage.webhooks.subscriptions);
+  const directory = audit ? auditedSubscriptions(subscriptions, audit) : subscriptions;
   const deadLetters = new DeadLetters(storage.webhooks.deadLetters);
-  const service = new WebhookService({
+  const delivery = new WebhookService({
     directory,
     deliveries: queues.deliveries,
     deadLetters,
@@ -238,5 +293,6 @@ function buildWebhooks(
     defaultTimeoutMs: config.webhooks.timeoutMs,
     log,
   });
+  const service = metrics ? meteredWebhooks(delivery, metrics) : delivery;
   return { service, directory, deadLetters, ...queues };
 }

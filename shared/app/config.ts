@@ -111,6 +111,22 @@ const schema = z.object({
   /** Node server: deliveries in progress at once. */
   STOWAGE_WEBHOOK_CONCURRENCY: int(1, 256).default(16),
 
+  // ---- operations: logs, audit, metrics, probes (see shared/observability) ----
+  /** Node server: one structured line per request (server errors are always logged). */
+  STOWAGE_ACCESS_LOG: bool.default(true),
+  /** Also log `/healthz` and `/readyz` requests. */
+  STOWAGE_ACCESS_LOG_PROBES: bool.default(false),
+  /** `json` lines, `text` for people, `auto`: text when standard output is a terminal. */
+  STOWAGE_LOG_FORMAT: z.enum(["auto", "json", "text"]).default("auto"),
+  /** Audit lines (`"audit": true`) for logins, user/token/webhook changes, pushes and deletes. */
+  STOWAGE_AUDIT_LOG: bool.default(true),
+  /** `/metrics`: `off`, `loopback` (clients on this machine, not through a proxy), `token` (bearer). */
+  STOWAGE_METRICS: z.enum(["off", "loopback", "token"]).default("off"),
+  /** The bearer token `/metrics` wants with STOWAGE_METRICS=token (from a secret store). */
+  STOWAGE_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  /** `/readyz` answers 503 when storage (or Key Vault) has not answered within this time. */
+  STOWAGE_READYZ_TIMEOUT_MS: int(50, 30_000).default(2000),
+
   // ---- authentication (Docker token auth; see shared/auth) ----
   /** The registry's URL as clients reach it; the token realm is `<url>/token`. Unset: from the request's Host. */
   STOWAGE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -183,6 +199,7 @@ export interface Config {
   maxUploadsPerRepository: number;
   events: EventsConfig;
   webhooks: WebhooksConfig;
+  observability: ObservabilityConfig;
   auth: AuthConfig;
 }
 
@@ -253,6 +270,16 @@ export interface KeyVaultConfig {
   disableChallengeResourceVerification: boolean;
 }
 
+export interface ObservabilityConfig {
+  accessLog: boolean;
+  accessLogProbes: boolean;
+  logFormat: "auto" | "json" | "text";
+  audit: boolean;
+  metrics: "off" | "loopback" | "token";
+  metricsToken: string | undefined;
+  readyTimeoutMs: number;
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
@@ -270,6 +297,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       "invalid configuration:\n  set STOWAGE_STORAGE_CONNECTION_STRING or STOWAGE_STORAGE_ACCOUNT, not both",
     );
+  }
+  if (s.STOWAGE_METRICS === "token" && !s.STOWAGE_METRICS_TOKEN) {
+    throw new ConfigError("invalid configuration:\n  STOWAGE_METRICS_TOKEN: required with STOWAGE_METRICS=token");
   }
   return {
     port: s.PORT,
@@ -317,6 +347,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deliver: s.STOWAGE_WEBHOOK_DELIVERY,
       pollMs: s.STOWAGE_WEBHOOK_POLL_MS,
       concurrency: s.STOWAGE_WEBHOOK_CONCURRENCY,
+    },
+    observability: {
+      accessLog: s.STOWAGE_ACCESS_LOG,
+      accessLogProbes: s.STOWAGE_ACCESS_LOG_PROBES,
+      logFormat: s.STOWAGE_LOG_FORMAT,
+      audit: s.STOWAGE_AUDIT_LOG,
+      metrics: s.STOWAGE_METRICS,
+      metricsToken: s.STOWAGE_METRICS_TOKEN,
+      readyTimeoutMs: s.STOWAGE_READYZ_TIMEOUT_MS,
     },
     auth: {
       publicUrl: s.STOWAGE_PUBLIC_URL,

@@ -39,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
     const app = await buildApp(config, {
       connectionString: storage.connectionString,
       log: (line) => console.error(line),
+      // standard output carries only what a command prints (a generated secret): audit lines go to stderr
+      logs: (record) => console.error(JSON.stringify({ time: new Date().toISOString(), ...record })),
     });
     await command(app, argv.slice(2), io);
     return 0;

@@ -114,7 +114,13 @@ function emitter(origin: () => RequestOrigin, options: EventOptions): Emit {
         ...(target.size !== undefined ? { length: target.size } : {}),
         ...(reference ? { url: `${from.baseUrl}/v2/${target.repository}/${kind}/${reference}` } : {}),
       },
-      request: { id: newEventId(), addr: from.addr, host: from.host, method: from.method, useragent: from.useragent },
+      request: {
+        id: from.requestId ?? newEventId(),
+        addr: from.addr,
+        host: from.host,
+        method: from.method,
+        useragent: from.useragent,
+      },
       actor: from.actor ? { name: from.actor } : {},
       source: { addr: hostname(), instanceID: INSTANCE_ID },
     };

@@ -32,6 +32,8 @@ export interface RegistryEvent {
 
 /** Who made a request and through what: what an event says about the request behind it. */
 export interface RequestOrigin {
+  /** The request's id as the access log shows it (a new one when unknown). */
+  requestId?: string | undefined;
   /** The authenticated identity, if any. */
   actor: string | undefined;
   /** The client's address ("" when unknown). */

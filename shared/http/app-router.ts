@@ -1,5 +1,7 @@
 import { isApiPath } from "./api/api-app.js";
+import { noteRequest } from "../lib/request-scope.js";
 import type { FetchHandler } from "./fetch-handler.js";
+import { isOpsPath } from "./ops-app.js";
 import { isTokenPath } from "./token/token-app.js";
 import { isUiPath } from "./ui/ui-paths.js";
 
@@ -11,6 +13,8 @@ export interface HttpApps {
   api: FetchHandler;
   /** `/` and `/ui/...`: the web UI's page and assets (loaded on first use). */
   ui: FetchHandler;
+  /** `/healthz`, `/readyz`, `/metrics`: the operator endpoints. */
+  ops?: FetchHandler;
   /** Everything else: the registry API under `/v2/` (and its 404 for other paths). */
   registry: FetchHandler;
 }
@@ -19,7 +23,14 @@ export interface HttpApps {
 export function routeByPath(apps: HttpApps): FetchHandler {
   return (request, info) => {
     const path = new URL(request.url).pathname;
-    if (isTokenPath(path)) return apps.token(request, info);
+    if (isTokenPath(path)) {
+      noteRequest({ route: path }); // fixed paths are their own templates
+      return apps.token(request, info);
+    }
+    if (apps.ops && isOpsPath(path)) {
+      noteRequest({ route: path });
+      return apps.ops(request, info);
+    }
     if (isApiPath(path)) return apps.api(request, info);
     if (isUiPath(path)) return apps.ui(request, info);
     return apps.registry(request, info);

@@ -3,7 +3,6 @@ import { startBackgroundJobs } from "../app/background-jobs.js";
 import { buildApp, type App } from "../app/build-app.js";
 import { ConfigError, loadConfig } from "../app/config.js";
 import { bootstrapMessage } from "../auth/admin-bootstrap.js";
-import { accessLogger } from "../http/access-log.js";
 import type { AzuriteInstance } from "./azurite.js";
 import { azuriteLocation, startDataDirAzurite } from "./data-dir-azurite.js";
 import { connectionsWithinFileLimit } from "./open-file-limit.js";
@@ -30,9 +29,8 @@ async function main(): Promise<void> {
   } else {
     console.log(`storage: Azure Storage account ${config.storageAccount?.name ?? "(connection string)"}`);
   }
-  const observe = accessLogger(process.env.STOWAGE_ACCESS_LOG === "true");
   const app = await buildApp(config, {
-    observe,
+    accessLog: config.observability.accessLog,
     log,
     ...(azurite ? { connectionString: azurite.connectionString } : {}),
   });

@@ -9,6 +9,7 @@ import { startAzurite, type AzuriteInstance } from "../../shared/server/azurite.
 import { OCI_MANIFEST, sha256, writeOciArchive, writeOciLayout, type OciImage } from "./oci-image.js";
 import { startContainerd as startPrivateContainerd } from "./containerd.js";
 import { requireBinaries, run, searchPath, startDaemon, waitForDaemon, type Daemon } from "./processes.js";
+import { assertNoSecrets } from "../helpers/secret-scan.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
 /** The compiled admin CLI (dist/test/e2e -> dist/shared/cli). */
@@ -25,6 +26,9 @@ const CLI = fileURLToPath(new URL("../../shared/cli/main.js", import.meta.url));
 const COMMAND_MS = 180_000;
 const DAEMON_START_MS = 90_000;
 const TEST_MS = 10 * 60_000;
+
+/** A request-log line of a token issued through the OAuth2 POST form. */
+const TOKEN_POSTED = /"method":"POST","route":"\/token","status":200/g;
 
 describe("real clients against the Node server process", { timeout: 4 * TEST_MS }, () => {
   let azurite: AzuriteInstance | undefined;
@@ -487,7 +491,7 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
           await ctr(["images", "push", "--plain-http", "--user", `admin:${server.adminPassword}`, ref]);
           await ctr(["images", "rm", "--sync", ref]);
 
-          const tokenPostsBefore = (server.output().match(/POST \/token 200/g) ?? []).length;
+          const tokenPostsBefore = (server.output().match(TOKEN_POSTED) ?? []).length;
           await ctr(["images", "pull", "--plain-http", "--user", credentials, ref]);
           const line = (await ctr(["images", "ls"])).stdout.split("\n").find((l) => l.startsWith(`${ref} `));
           assert.equal(
@@ -496,7 +500,7 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
             "pulled with the pull secret",
           );
           assert.ok(
-            (server.output().match(/POST \/token 200/g) ?? []).length > tokenPostsBefore,
+            (server.output().match(TOKEN_POSTED) ?? []).length > tokenPostsBefore,
             "containerd logged in with the OAuth2 POST form",
           );
 
@@ -523,4 +527,8 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
       });
     },
   );
+
+  test("the server's log of every client's logins, pushes and pulls holds no password, token or key", () => {
+    assertNoSecrets(registry().output(), [registry().adminPassword]);
+  });
 });

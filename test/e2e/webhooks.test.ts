@@ -4,6 +4,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startAzurite, type AzuriteInstance } from "../../shared/server/azurite.js";
+import { assertNoSecrets } from "../helpers/secret-scan.js";
 import { Receiver, verifyAsReceiver } from "../webhooks/receiver.js";
 import { envelopeEvents } from "../webhooks/support.js";
 import { OCI_MANIFEST, writeOciLayout, type OciImage } from "./oci-image.js";
@@ -119,6 +120,13 @@ describe("webhooks from the Node server process", { timeout: 5 * 60_000 }, () =>
     assert.deepEqual(event.actor, { name: "admin" });
     assert.equal(event.source?.addr, hostname());
     assert.ok(Math.abs(Date.parse(event.timestamp as unknown as string) - request.at) < 30_000);
+  });
+
+  test("the server's log of that login, push and signed delivery holds no password, token or secret", () => {
+    const log = (server as ServerProcess).output();
+    assert.match(log, /"msg":"request"/, "the request log is on");
+    assert.match(log, /"audit":true,"event":"login","outcome":"success"/, "the login is audited");
+    assertNoSecrets(log, [adminPassword, SECRET]);
   });
 
   test("registry killed (SIGKILL) and restarted while events are queued: every event still arrives", async (t) => {

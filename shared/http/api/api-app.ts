@@ -1,9 +1,11 @@
+import { noteRequest } from "../../lib/request-scope.js";
 import { RegistryError } from "../../registry/errors.js";
 import { assertName } from "../../registry/references.js";
 import { answering } from "../answering.js";
 import type { Authorizer } from "../authorizer.js";
 import type { FetchHandler, RequestObserver } from "../fetch-handler.js";
 import { HttpError, methodNotAllowed } from "../http-error.js";
+import { routeTemplate } from "../route-template.js";
 import type { ApiRoute } from "./api-route.js";
 
 export const API_PREFIX = "/api/";
@@ -29,10 +31,12 @@ export function createApiApp(routes: ApiRoute[], options: ApiAppOptions): FetchH
     const url = new URL(request.url);
     const found = match(routes, url.pathname);
     if (!found) throw new HttpError(404, "UNSUPPORTED", "no such endpoint", {}, { path: url.pathname });
+    noteRequest({ route: routeTemplate(found.route.pattern) });
     const handler = found.route.methods[request.method];
     if (!handler) throw methodNotAllowed(request.method, Object.keys(found.route.methods));
     if (found.params.name !== undefined) assertName(found.params.name);
     const grant = await options.authorizer.authorize(request, found.route.access(request.method, found.params), info);
+    noteRequest({ principal: grant.subject });
     return handler({ request, url, params: found.params, info, grant });
   }, options.observe);
 }

@@ -1,4 +1,5 @@
 import type { RequestOrigin } from "../../events/registry-event.js";
+import { currentRequest, noteRequest } from "../../lib/request-scope.js";
 import { RegistryError, type ErrorCode } from "../../registry/errors.js";
 import { assertName } from "../../registry/references.js";
 import type { Registry } from "../../registry/registry-service.js";
@@ -9,6 +10,7 @@ import { API_VERSION_HEADER } from "../error-response.js";
 import type { FetchHandler, RequestInfo, RequestObserver } from "../fetch-handler.js";
 import { HttpError, methodNotAllowed } from "../http-error.js";
 import { publicBaseUrl, type PublicUrlOptions } from "../public-url.js";
+import { routeTemplate } from "../route-template.js";
 import { deleteBlob, getBlob, headBlob } from "./handlers/blobs.js";
 import { listRepositories, listTags } from "./handlers/listings.js";
 import { deleteManifest, getManifest, headManifest, putManifest } from "./handlers/manifests.js";
@@ -93,6 +95,7 @@ async function dispatch(
   const url = new URL(request.url);
   const found = matchRoute(table, url.pathname);
   if (!found) throw new HttpError(404, "UNSUPPORTED", "no such endpoint", {}, { path: url.pathname });
+  noteRequest({ route: routeTemplate(found.route.pattern) });
   const handler = found.route.methods[request.method];
   if (!handler) throw methodNotAllowed(request.method, Object.keys(found.route.methods));
   const params: Record<string, string> = {};
@@ -106,7 +109,9 @@ async function dispatch(
   if (params.name !== undefined) assertName(params.name);
   // after the name is known valid, before any storage call
   const grant = await options.authorizer.authorize(request, neededAccess(found.route, request.method, params), info);
+  noteRequest({ principal: grant.subject });
   const origin = (): RequestOrigin => ({
+    requestId: currentRequest()?.id,
     actor: grant.subject,
     addr: clientAddress(request, info, options.trustProxy) ?? "",
     host: url.host,

@@ -19,6 +19,7 @@ import {
 import { AzureMetadataStore } from "./azure-metadata-store.js";
 import { AzureDeadLetterStore, AzureSubscriptionStore } from "./azure-webhook-store.js";
 import { JsonQueue } from "./json-queue.js";
+import { addPipelinePolicy, storageCallPolicy, type StorageCallObserver } from "./storage-call-policy.js";
 
 /** A storage account reached with a token credential (managed identity, service principal). */
 export interface StorageAccount {
@@ -38,6 +39,8 @@ export type AzureStorageOptions = StorageConnection & {
   tablePrefix: string;
   /** Pin `x-ms-version` on every request and the `sv` of SAS URLs (Azure Stack Hub); unset: the SDKs' own. */
   apiVersion?: string | undefined;
+  /** Sees every storage call (metrics, error logs with the request id). */
+  observeCalls?: StorageCallObserver;
 };
 
 /** Every store Stowage keeps in one storage account, over one set of SDK clients. */
@@ -51,6 +54,8 @@ export interface AzureStorage {
   queue<T>(name: string): JsonQueue<T>;
   /** Creates the container and the tables if missing (idempotent). */
   ensureCreated(): Promise<void>;
+  /** Readiness: one cheap table read; rejects when storage does not answer before `signal` aborts. */
+  probe(signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -68,6 +73,13 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
     auth: table("auth"),
     webhooks: table("webhooks"),
   };
+  const observe = options.observeCalls;
+  if (observe) {
+    addPipelinePolicy(container, storageCallPolicy("blob", observe));
+    addPipelinePolicy(clients.queues, storageCallPolicy("queue", observe));
+    const policy = storageCallPolicy("table", observe);
+    for (const client of Object.values(tables)) addPipelinePolicy(client, policy);
+  }
   return {
     registry: {
       blobs: new AzureBlobStore(container, options.apiVersion),
@@ -92,6 +104,11 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
     queue: (name) => new JsonQueue(clients.queues, name),
     ensureCreated: async () => {
       await Promise.all([container.createIfNotExists(), ...Object.values(tables).map((t) => t.createTable())]);
+    },
+    probe: async (abortSignal) => {
+      // a point query for a row that never exists: one round trip, nothing read
+      const query = tables.auth.listEntities({ queryOptions: { filter: "PartitionKey eq 'readyz'" }, abortSignal });
+      await query.byPage({ maxPageSize: 1 }).next();
     },
   };
 }

@@ -14,7 +14,10 @@ export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
   private readonly service: QueueServiceClient;
   private poisonQueue: JsonQueue<unknown> | undefined;
 
-  /** `service`: the account's queue client (a connection string in tests). */
+  /**
+   * `service`: the account's queue client (a connection string in tests). Its queues share its
+   * pipeline, so policies (API version, call metrics) are added to it once, not per queue.
+   */
   constructor(service: QueueServiceClient | string, name: string) {
     this.service = typeof service === "string" ? QueueServiceClient.fromConnectionString(service) : service;
     this.queue = this.service.getQueueClient(name);
@@ -40,6 +43,7 @@ export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
       return {
         text,
         dequeueCount: item.dequeueCount,
+        insertedOn: item.insertedOn,
         renew: async (seconds) => {
           const updated = await this.queue.updateMessage(item.messageId, popReceipt, undefined, seconds);
           popReceipt = updated.popReceipt ?? popReceipt;

@@ -9,6 +9,8 @@ export interface MessageSender<T> {
 export interface ReceivedMessage {
   text: string;
   dequeueCount: number;
+  /** When it was first queued (its age says how far delivery is behind). */
+  insertedOn?: Date;
   /** Extends the lease (long deliveries must not reappear to another consumer meanwhile). */
   renew(leaseSeconds: number): Promise<void>;
   /** Done with it: only once its work is durably handed on. */

@@ -1,0 +1,88 @@
+import type { RequestOrigin } from "../events/registry-event.js";
+import { decorate } from "../lib/decorate.js";
+import { RegistryError } from "../registry/errors.js";
+import { isDigest } from "../registry/references.js";
+import type { Registry, RegistryService } from "../registry/registry-service.js";
+import type { AuditLog } from "./audit-log.js";
+import type { Metrics } from "./metrics.js";
+
+/**
+ * The registry as one request sees it, with its changes in the audit trail (pushes of
+ * manifests, deletes of manifests, tags and blobs), each with who and from where. Applied
+ * like the event decorator: written once the change is stored.
+ */
+export function auditedRegistry(inner: Registry, origin: () => RequestOrigin, audit: AuditLog): Registry {
+  const record = (event: string, target: Record<string, string | number | undefined>) => {
+    const from = origin();
+    audit({ event, outcome: "success", actor: from.actor, address: from.addr || undefined, target });
+  };
+  const manifests = decorate(inner.manifests, {
+    put: (original) => async (repository, reference, bytes, contentType) => {
+      const result = await original(repository, reference, bytes, contentType);
+      const tag = isDigest(reference) ? undefined : reference;
+      record("manifest.push", { repository, digest: result.digest, tag, size: result.size });
+      return result;
+    },
+    delete: (original) => async (repository, reference) => {
+      await original(repository, reference);
+      record(isDigest(reference) ? "manifest.delete" : "tag.delete", { repository, reference });
+    },
+  });
+  const blobs = decorate(inner.blobs, {
+    delete: (original) => async (repository, digest) => {
+      await original(repository, digest);
+      record("blob.delete", { repository, digest });
+    },
+  });
+  return { manifests, blobs, uploads: inner.uploads, catalog: inner.catalog };
+}
+
+/**
+ * The registry service with its uploads counted (started, completed, failed by error code,
+ * requests in progress) and the purge of abandoned uploads reported as garbage collection.
+ */
+export function meteredRegistry(registry: RegistryService, metrics: Metrics): RegistryService {
+  const inProgress =
+    <A extends unknown[], R>(work: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      metrics.uploadsInProgress(1);
+      try {
+        return await work(...args);
+      } finally {
+        metrics.uploadsInProgress(-1);
+      }
+    };
+  const uploads = decorate(registry.uploads, {
+    start: (original) =>
+      inProgress(async (repository, body, options) => {
+        const result = await original(repository, body, options);
+        if (!(result.kind === "blob" && result.mounted)) metrics.uploadStarted();
+        if (result.kind === "blob" && !result.mounted) metrics.uploadCompleted();
+        return result;
+      }),
+    append: (original) => inProgress(original),
+    complete: (original) =>
+      inProgress(async (repository, id, digest, body) => {
+        try {
+          const record = await original(repository, id, digest, body);
+          metrics.uploadCompleted();
+          return record;
+        } catch (error) {
+          metrics.uploadFailed(error instanceof RegistryError ? error.code : "error");
+          throw error;
+        }
+      }),
+    purgeExpired: (original) => async (dryRun) => {
+      try {
+        const purged = await original(dryRun);
+        metrics.gcRun("uploads", "ok");
+        if (!dryRun) metrics.gcItems("upload", purged.length);
+        return purged;
+      } catch (error) {
+        metrics.gcRun("uploads", "failed");
+        throw error;
+      }
+    },
+  });
+  return Object.create(registry, { uploads: { value: uploads, enumerable: true } }) as RegistryService;
+}
