@@ -13,12 +13,14 @@ import { notifyingRegistry } from "../events/notifying-registry.js";
 import type { RegistryEvent } from "../events/registry-event.js";
 import { createApiApp } from "../http/api/api-app.js";
 import type { ApiRoute } from "../http/api/api-route.js";
+import { lifecycleRoutes } from "../http/api/lifecycle-routes.js";
 import { routeByPath } from "../http/app-router.js";
 import type { Authorizer } from "../http/authorizer.js";
 import { BearerAuthorizer } from "../http/bearer-authorizer.js";
 import type { FetchHandler, RequestObserver } from "../http/fetch-handler.js";
 import { createRegistryApp, type RegistryForRequest } from "../http/registry/registry-app.js";
 import { createTokenApp } from "../http/token/token-app.js";
+import { LifecycleService } from "../registry/lifecycle-service.js";
 import { RegistryService } from "../registry/registry-service.js";
 import { connectAzureStorage, type AzureStorage } from "../storage/azure/azure-storage.js";
 import type { MessageReceiver, MessageSender } from "../storage/ports/message-queue.js";
@@ -70,6 +72,8 @@ export interface App {
   /** Every HTTP endpoint this process serves (registry `/v2/`, token `/token`). */
   readonly handle: FetchHandler;
   readonly registry: RegistryService;
+  /** Garbage collection, retention, repository deletion and usage. */
+  readonly lifecycle: LifecycleService;
   readonly auth: AuthParts;
   readonly webhooks: WebhookParts;
   readonly storage: AzureStorage;
@@ -105,6 +109,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     uploadTtlMs: config.uploadTtlMs,
     now,
   });
+  const lifecycle = new LifecycleService({ ...storage.registry, collection: storage.collection }, registry.uploads, {
+    ...config.gc,
+    now,
+  });
   const events = storage.queue<RegistryEvent>(config.events.queue);
   const deliveries = storage.queue<DeliveryTask>(deliveryQueueName(config.events.queue));
   const auth = buildAuth(config, storage, secrets, now);
@@ -119,7 +127,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.observe ? { observe: options.observe } : {}),
   });
   // each feature contributes its endpoints of the JSON API here
-  const apiRoutes: ApiRoute[] = [];
+  const apiRoutes: ApiRoute[] = [...lifecycleRoutes(lifecycle, { deleteEnabled: config.deleteEnabled })];
   const apiApp = createApiApp(apiRoutes, {
     authorizer: options.authorizer ?? auth.authorizer,
     ...(options.observe ? { observe: options.observe } : {}),
@@ -136,6 +144,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     config,
     handle: routeByPath({ token: tokenApp, api: apiApp, registry: registryApp }),
     registry,
+    lifecycle,
     auth,
     webhooks,
     storage,

@@ -1,9 +1,11 @@
 import { TableClient } from "@azure/data-tables";
 import { BlobServiceClient } from "@azure/storage-blob";
+import type { CollectionStore } from "../ports/collection-store.js";
 import type { AuthStorage } from "../ports/identity-storage.js";
 import type { RegistryStorage } from "../ports/registry-storage.js";
 import type { DeadLetterStore, SubscriptionStore } from "../ports/webhook-storage.js";
 import { AzureBlobStore } from "./azure-blob-store.js";
+import { AzureCollectionStore } from "./azure-collection-store.js";
 import {
   AzureBootstrapMarker,
   AzureFamiliarAddressStore,
@@ -26,6 +28,8 @@ export interface AzureStorageOptions {
 /** Every store Stowage keeps in one storage account, over one set of SDK clients. */
 export interface AzureStorage {
   registry: RegistryStorage;
+  /** The same store as `registry.collection`, always present. */
+  collection: CollectionStore;
   auth: AuthStorage;
   webhooks: { subscriptions: SubscriptionStore; deadLetters: DeadLetterStore };
   /** A JSON message queue (created on first use). */
@@ -52,7 +56,9 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
     auth: table("auth"),
     webhooks: table("webhooks"),
   };
+  const collection = new AzureCollectionStore(tables, container);
   return {
+    collection,
     registry: {
       blobs: new AzureBlobStore(container),
       metadata: new AzureMetadataStore({
@@ -60,6 +66,7 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
         blobs: tables.blobs,
         catalog: tables.catalog,
       }),
+      collection,
     },
     auth: {
       identities: new AzureIdentityStore(tables.auth),
