@@ -86,7 +86,7 @@ describe("Garbage collection: the blob sweep", () => {
       body: manifest,
       headers: { "Content-Type": OCI_MANIFEST },
     });
-    await assertError(response, 400, "MANIFEST_BLOB_UNKNOWN");
+    await assertError(response, 404, "MANIFEST_BLOB_UNKNOWN");
   });
 
   it("takes empty repositories out of the catalog", async () => {
