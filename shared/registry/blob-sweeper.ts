@@ -28,8 +28,9 @@ import { referencesOf } from "./manifest-references.js";
  * them as candidates again) or "deleting" (the next sweep finishes them: links, bytes, row).
  * Memory: the index is read a page at a time; candidates are handled in batches of at most
  * `batchSize`, and each batch scans the manifests once, keeping only its own digests.
- * Concurrent sweeps are safe too (every state change is conditional); a lease only avoids
- * wasted work.
+ * One sweep at a time (LifecycleService holds a lease): a second sweep that had resumed the
+ * same "deleting" row could otherwise remove the links of a blob pushed again after the first
+ * one finished it.
  */
 export interface SweepOptions {
   /** Blobs created, uploaded again or mounted more recently than this are kept. */
@@ -113,11 +114,11 @@ export class BlobSweeper {
       if (referenced.has(row.digest)) {
         report.referenced++;
         await this.store.setBlobState(row.digest, "", etag); // a failure means a push cleared it already
-      } else if (await this.store.setBlobState(row.digest, "deleting", etag)) {
-        doomed.push(row);
-      } else {
-        report.claimed++;
+        return;
       }
+      const deleting = await this.store.setBlobState(row.digest, "deleting", etag);
+      if (deleting) doomed.push({ ...row, state: "deleting", etag: deleting });
+      else report.claimed++;
     });
     if (doomed.length === 0) return;
     // from here on the decision stands: links first, then bytes, then the row (a rerun resumes)
@@ -129,7 +130,7 @@ export class BlobSweeper {
     }
     await mapLimit(doomed, CONCURRENCY, async (row) => {
       await this.blobs.delete(row.blobName);
-      await this.store.deleteBlobRow(row.digest);
+      await this.store.deleteBlobRow(row.digest, row.etag);
       count(report, row);
     });
   }

@@ -113,10 +113,7 @@ describe("Garbage collection: the blob sweep", () => {
       ]);
       await deleteManifest(app, "sweep/crash", doomed);
       const crashing = new BlobSweeper(failingAfter(store, failAfter), app.storage.registry.blobs);
-      await assert.rejects(
-        crashing.sweep({ graceMs: 0, dryRun: false, batchSize: 1000, now: Date.now }),
-        /crash/,
-      );
+      await assert.rejects(crashing.sweep({ graceMs: 0, dryRun: false, batchSize: 1000, now: Date.now }), /crash/);
       await app.lifecycle.collectGarbage({ graceMs: 0 });
       assert.equal(await indexed(app, sha256(`doomed layer ${failAfter}`)), false);
       assert.equal(await indexed(app, sha256(`doomed cfg ${failAfter}`)), false);
@@ -152,9 +149,9 @@ function failingAfter(store: CollectionStore, n: number): CollectionStore {
           return target.setBlobState(digest, state as "marked", etag);
         };
       if (property === "deleteBlobRow")
-        return async (digest: string) => {
+        return async (digest: string, etag: string) => {
           if (n === 1 && deletions++ >= 1) crash();
-          await target.deleteBlobRow(digest);
+          await target.deleteBlobRow(digest, etag);
         };
       return (value as (...args: unknown[]) => unknown).bind(target);
     },

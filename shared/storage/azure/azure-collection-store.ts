@@ -74,8 +74,12 @@ export class AzureCollectionStore implements CollectionStore {
     }
   }
 
-  async deleteBlobRow(digest: string): Promise<void> {
-    await deleteRow(this.tables.blobs, digest, "");
+  async deleteBlobRow(digest: string, etag: string): Promise<void> {
+    try {
+      await this.tables.blobs.deleteEntity(digest, "", { etag });
+    } catch (error) {
+      if (!isStatus(error, 404) && !isStatus(error, 412)) throw error;
+    }
   }
 
   async *manifestPages(repository?: string): AsyncIterable<StoredManifestRow[]> {

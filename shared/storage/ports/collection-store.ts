@@ -64,8 +64,8 @@ export interface CollectionStore {
   blobIndexPages(pageSize: number): AsyncIterable<IndexedBlob[]>;
   /** Moves a row to `state` if it still has `etag`; the new etag, or undefined if it changed or vanished. */
   setBlobState(digest: string, state: SweepState, etag: string): Promise<string | undefined>;
-  /** Deletes an index row (after its bytes and links are gone); idempotent. */
-  deleteBlobRow(digest: string): Promise<void>;
+  /** Deletes an index row still at `etag` (after its bytes and links are gone); idempotent. */
+  deleteBlobRow(digest: string, etag: string): Promise<void>;
 
   /** Every manifest row of every repository (or of one), a page at a time. */
   manifestPages(repository?: string): AsyncIterable<StoredManifestRow[]>;
