@@ -47,19 +47,21 @@ export async function pushImageOf(
     ),
     ...extra,
   });
-  await pushManifest(app, repository, reference, manifest, OCI_MANIFEST);
+  // an empty reference pushes by digest (untagged)
+  await pushManifest(app, repository, reference || sha256(manifest), manifest, OCI_MANIFEST);
   return sha256(manifest);
+}
+
+/** The descriptor of a manifest in the repository (for `subject`). */
+export async function manifestDescriptor(app: LifecycleApp, repository: string, digest: string) {
+  const head = await app.fetch(`/v2/${repository}/manifests/${digest}`, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  return { mediaType: OCI_MANIFEST, digest, size: Number(head.headers.get("content-length")) };
 }
 
 /** Pushes an index over child manifests already in the repository. */
 export async function pushIndex(app: LifecycleApp, repository: string, reference: string, children: string[]) {
-  const manifests = await Promise.all(
-    children.map(async (digest) => {
-      const head = await app.fetch(`/v2/${repository}/manifests/${digest}`, { method: "HEAD" });
-      assert.equal(head.status, 200);
-      return { mediaType: OCI_MANIFEST, digest, size: Number(head.headers.get("content-length")) };
-    }),
-  );
+  const manifests = await Promise.all(children.map((digest) => manifestDescriptor(app, repository, digest)));
   const index = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests });
   await pushManifest(app, repository, reference, index, OCI_INDEX);
   return sha256(index);

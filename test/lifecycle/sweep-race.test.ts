@@ -37,36 +37,34 @@ describe("Garbage collection: pushes racing sweeps (grace 0)", () => {
     };
 
     let retries = 0;
-    {
-      for (let round = 0; round < ROUNDS; round++) {
-        // a sweep (or two) in the middle of every round's pushes; retries come after it
-        await Promise.all([
-          sweep().then(() => (round % 2 === 0 ? sweep() : undefined)),
-          ...Array.from({ length: PUSHERS }, async (_, p) => {
-            const repository = `race/p${p}`;
-            const parts = [
-              `config ${round}/${p}`,
-              LAYERS[(round + p) % LAYERS.length],
-              LAYERS[(round * 3 + p) % LAYERS.length],
-            ];
-            for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-              const digest = await pushReusing(app, repository, parts as string[], round + attempt + p);
-              if (digest) {
-                acknowledged.set(digest, { repository, parts: parts as string[] });
-                return;
-              }
-              retries++;
+    for (let round = 0; round < ROUNDS; round++) {
+      // a sweep (or two) in the middle of every round's pushes; retries come after it
+      await Promise.all([
+        sweep().then(() => (round % 2 === 0 ? sweep() : undefined)),
+        ...Array.from({ length: PUSHERS }, async (_, p) => {
+          const repository = `race/p${p}`;
+          const parts = [
+            `config ${round}/${p}`,
+            LAYERS[(round + p) % LAYERS.length],
+            LAYERS[(round * 3 + p) % LAYERS.length],
+          ];
+          for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+            const digest = await pushReusing(app, repository, parts as string[], round + attempt + p);
+            if (digest) {
+              acknowledged.set(digest, { repository, parts: parts as string[] });
+              return;
             }
-            assert.fail(`push ${round}/${p} kept being refused`);
-          }),
-        ]);
-        // make garbage again: delete half of what was pushed two rounds ago
-        for (const [digest, { repository }] of acknowledged) {
-          if (deleted.size >= (round * PUSHERS) / 2) break;
-          if (deleted.has(digest)) continue;
-          await deleteManifest(app, repository, digest);
-          deleted.add(digest);
-        }
+            retries++;
+          }
+          assert.fail(`push ${round}/${p} kept being refused`);
+        }),
+      ]);
+      // make garbage again: delete half of what was pushed two rounds ago
+      for (const [digest, { repository }] of acknowledged) {
+        if (deleted.size >= (round * PUSHERS) / 2) break;
+        if (deleted.has(digest)) continue;
+        await deleteManifest(app, repository, digest);
+        deleted.add(digest);
       }
     }
     await app.lifecycle.collectGarbage({ graceMs: 0 });
