@@ -27,7 +27,8 @@ import { referencesOf } from "./manifest-references.js";
  * Crash safety: every step is idempotent. A crash leaves rows "marked" (the next sweep treats
  * them as candidates again) or "deleting" (the next sweep finishes them: links, bytes, row).
  * Memory: the index is read a page at a time; candidates are handled in batches of at most
- * `batchSize`, and each batch scans the manifests once, keeping only its own digests.
+ * `batchSize`, and each batch scans the manifests (twice: once to leave referenced blobs
+ * unmarked, once after marking), keeping only its own digests.
  * One sweep at a time (LifecycleService holds a lease): a second sweep that had resumed the
  * same "deleting" row could otherwise remove the links of a blob pushed again after the first
  * one finished it.
@@ -45,7 +46,7 @@ export interface SweepOptions {
 export interface SweepReport {
   /** Index rows looked at. */
   scanned: number;
-  /** Manifest rows read (once per batch). */
+  /** Manifest rows read (twice per batch: before and after marking). */
   manifestsRead: number;
   /** Blobs deleted (or that would be), with their bytes. */
   blobs: { count: number; bytes: number };
@@ -100,9 +101,14 @@ export class BlobSweeper {
       for (const row of [...resumed, ...fresh.filter((r) => !referenced.has(r.digest))]) count(report, row);
       return;
     }
+    // Not part of the protocol, only economy: blobs referenced before the marks are left
+    // unmarked (most of a steady registry), so a sweep writes only for likely garbage.
+    const before = await this.referencedAmong(new Set(fresh.map((r) => r.digest)), report);
+    report.referenced += before.size;
+    const unreferenced = fresh.filter((row) => !before.has(row.digest));
     // S1: mark (a row changed since the index was read is skipped: someone is using it)
     const marks = new Map<string, { row: IndexedBlob; etag: string }>();
-    await mapLimit(fresh, CONCURRENCY, async (row) => {
+    await mapLimit(unreferenced, CONCURRENCY, async (row) => {
       const etag = await this.store.setBlobState(row.digest, "marked", row.etag);
       if (etag) marks.set(row.digest, { row, etag });
     });

@@ -102,6 +102,21 @@ describe("Garbage collection: the blob sweep", () => {
     assert.ok(again.repositories.includes("sweep/empty"), "a new push brings it back");
   });
 
+  it("runs one collection at a time: a second one finds the lease taken and skips", async () => {
+    const lease = await app.storage.collection.acquireLease("garbage-collection");
+    assert.ok(lease);
+    try {
+      const skipped = await app.lifecycle.collectGarbage({ graceMs: 0 });
+      assert.match(skipped.skipped ?? "", /another process/);
+      assert.equal(skipped.sweep.scanned, 0);
+      const dry = await app.lifecycle.collectGarbage({ dryRun: true });
+      assert.equal(dry.skipped, undefined, "a dry run changes nothing and needs no lease");
+    } finally {
+      await lease.release();
+    }
+    assert.equal((await app.lifecycle.collectGarbage({ graceMs: 0 })).skipped, undefined);
+  });
+
   it("resumes after a crash at any step: nothing referenced lost, the garbage gone on the rerun", async () => {
     const store = app.storage.collection;
     for (const failAfter of [0, 1, 2]) {
