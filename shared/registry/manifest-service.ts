@@ -105,10 +105,9 @@ export class ManifestService implements Manifests {
       await this.blobs.put(record.blobName, bytes);
     }
     await this.metadata.putManifest(repository, record, isDigest(reference) ? undefined : reference);
-    await this.claimBlobs(repository, digest, parsed.blobs);
-    // Written on every push, after the manifest: the sweep's removal of empty repositories
-    // from the catalog relies on that order (lifecycle-service.ts).
-    await this.metadata.addRepository(repository);
+    // Both after the manifest is written: the sweep relies on that order (blob-sweeper.ts), and
+    // so does its removal of empty repositories from the catalog (lifecycle-service.ts).
+    await Promise.all([this.claimBlobs(repository, digest, parsed.blobs), this.metadata.addRepository(repository)]);
     const result: PutManifestResult = { digest, mediaType: parsed.mediaType, size: bytes.byteLength };
     if (parsed.subject) result.subject = parsed.subject.digest;
     return result;
