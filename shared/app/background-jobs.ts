@@ -1,3 +1,4 @@
+import { describeGc } from "../registry/gc-report.js";
 import { startPoller, type Poller } from "../webhooks/queue-poller.js";
 import type { App } from "./build-app.js";
 
@@ -5,7 +6,6 @@ import type { App } from "./build-app.js";
 const LEASE_SECONDS = 10;
 /** After this many failed handlings a message is parked in `<queue>-poison` (the Functions host's default is 5). */
 const MAX_DEQUEUE_COUNT = 5;
-const PURGE_INTERVAL_MS = 3600_000;
 
 export interface BackgroundJobs {
   /** Stops taking work and waits for what is in hand (a delivery in flight finishes or comes back later). */
@@ -15,7 +15,8 @@ export interface BackgroundJobs {
 /**
  * What the Functions app's queue and timer triggers do, run by the Node server itself:
  * webhook delivery from in-process pollers (one on the event queue for the fan-out, one on
- * the delivery queue), and the hourly purge of abandoned uploads.
+ * the delivery queue), and garbage collection every STOWAGE_GC_INTERVAL_SECONDS (one process
+ * at a time: the run takes a lease, and a process that finds it taken skips its turn).
  */
 export function startBackgroundJobs(app: App, log: (line: string) => void): BackgroundJobs {
   const { config, webhooks, registry } = app;
@@ -35,12 +36,17 @@ export function startBackgroundJobs(app: App, log: (line: string) => void): Back
       }),
     );
   }
+  const failed = (error: unknown) => log(`garbage collection failed (will retry): ${(error as Error).message}`);
   const purge = () =>
-    registry.uploads.purgeExpired().then(
-      (purged) => purged.length > 0 && log(`garbage collection: ${purged.length} abandoned upload(s) purged`),
-      (error: unknown) => log(`garbage collection failed (will retry): ${(error as Error).message}`),
-    );
-  const timer = setInterval(purge, PURGE_INTERVAL_MS).unref();
+    config.gc.sweep
+      ? app.lifecycle.collectGarbage().then((report) => describeGc(report).forEach((line) => log(line)), failed)
+      : registry.uploads
+          .purgeExpired()
+          .then(
+            (purged) => purged.length > 0 && log(`garbage collection: ${purged.length} abandoned upload(s) purged`),
+            failed,
+          );
+  const timer = setInterval(purge, config.gc.intervalMs).unref();
   return {
     async stop() {
       clearInterval(timer);

@@ -14,6 +14,7 @@ import type { RegistryEvent } from "../events/registry-event.js";
 import { adminRoutes } from "../http/api/admin-routes.js";
 import { createApiApp } from "../http/api/api-app.js";
 import type { ApiRoute } from "../http/api/api-route.js";
+import { lifecycleRoutes } from "../http/api/lifecycle-routes.js";
 import { routeByPath } from "../http/app-router.js";
 import { browseRoutes } from "../http/api/browse-routes.js";
 import type { Authorizer } from "../http/authorizer.js";
@@ -31,6 +32,7 @@ import { auditedIdentityAdmin, observedTokens } from "../observability/observed-
 import { auditedRegistry, meteredRegistry } from "../observability/observed-registry.js";
 import { agedQueue, auditedSubscriptions, countedEvents, meteredWebhooks } from "../observability/observed-webhooks.js";
 import { readiness } from "../observability/readiness.js";
+import { LifecycleService } from "../registry/lifecycle-service.js";
 import { RegistryService } from "../registry/registry-service.js";
 import { defaultAzureCredential } from "../storage/azure/azure-credential.js";
 import { connectAzureStorage, type AzureStorage, type StorageConnection } from "../storage/azure/azure-storage.js";
@@ -88,6 +90,8 @@ export interface App {
   /** Every HTTP endpoint this process serves (registry `/v2/`, token `/token`). */
   readonly handle: FetchHandler;
   readonly registry: RegistryService;
+  /** Garbage collection, retention, repository deletion and usage. */
+  readonly lifecycle: LifecycleService;
   readonly auth: AuthParts;
   readonly webhooks: WebhookParts;
   readonly storage: AzureStorage;
@@ -137,6 +141,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const webhooks = buildWebhooks(config, storage, { events, deliveries }, log, observability);
   const eventSink = metrics ? countedEvents(events, metrics) : events;
   const observe = observability.appObserver;
+  const lifecycle = new LifecycleService({ ...storage.registry, collection: storage.collection }, service.uploads, {
+    ...config.gc,
+    now,
+  });
 
   const urls = { publicUrl: config.auth.publicUrl, trustProxy: config.auth.trustProxy };
   const withAudit = (registryFor: RegistryForRequest): RegistryForRequest =>
@@ -161,6 +169,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           : ((await auth.authenticator.current(subject))?.rules ?? []),
     }),
     ...adminRoutes({ identities: auth.admin, webhooks, now }),
+    ...lifecycleRoutes(lifecycle, { deleteEnabled: config.deleteEnabled }),
   ];
   const apiApp = createApiApp(apiRoutes, {
     authorizer: options.authorizer ?? auth.authorizer,
@@ -198,6 +207,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       },
     ),
     registry,
+    lifecycle,
     auth,
     webhooks,
     storage,

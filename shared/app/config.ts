@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { z } from "zod";
 import type { EventAction } from "../events/registry-event.js";
+import { parseDuration } from "../lib/duration.js";
+import type { RetentionRule } from "../registry/retention.js";
 import type { RetryPolicy } from "../webhooks/retry-policy.js";
 import { subscriptionListSchema, type Subscription } from "../webhooks/subscription.js";
 
@@ -75,6 +77,41 @@ const schema = z.object({
   STOWAGE_UPLOAD_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
   /** Unfinished uploads one repository may have at once (POST answers 429 past it). */
   STOWAGE_MAX_UPLOADS_PER_REPOSITORY: int(1, 100_000).default(1000),
+
+  // ---- storage lifecycle: garbage collection and retention (see shared/registry/lifecycle-service.ts) ----
+  /** Blobs uploaded or mounted more recently than this are never swept (`90`, `30m`, `6h`, `2d`). */
+  STOWAGE_GC_GRACE: z
+    .string()
+    .refine((v) => parseDuration(v) !== undefined, "seconds, or a number with s, m, h or d")
+    .default("6h"),
+  /** Timer and interval runs sweep unreferenced blobs (off: they only purge abandoned uploads). */
+  STOWAGE_GC_SWEEP: bool.default(true),
+  /** Node server: seconds between garbage collections. */
+  STOWAGE_GC_INTERVAL_SECONDS: int(60, 7 * 86_400).default(3600),
+  /** Sweep candidates handled at once (memory is about 200 bytes each). */
+  STOWAGE_GC_BATCH: int(100, 1_000_000).default(10_000),
+  /** JSON array of retention rules {repositories, untaggedDays?, keepTags?, tagPattern?}; unset: none. */
+  STOWAGE_RETENTION: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "not JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.array(
+        z.strictObject({
+          repositories: z.string().min(1),
+          untaggedDays: z.number().min(0).optional(),
+          keepTags: z.number().int().min(0).optional(),
+          tagPattern: z.string().min(1).optional(),
+        }),
+      ),
+    )
+    .optional(),
 
   // ---- events (see shared/events) ----
   /** Azure Storage queue that receives one message per event, before the request is answered. */
@@ -197,6 +234,7 @@ export interface Config {
   autoMount: boolean;
   uploadTtlMs: number;
   maxUploadsPerRepository: number;
+  gc: GcConfig;
   events: EventsConfig;
   webhooks: WebhooksConfig;
   observability: ObservabilityConfig;
@@ -235,6 +273,15 @@ export interface WebhooksConfig {
   deliver: boolean;
   pollMs: number;
   concurrency: number;
+}
+
+/** Storage lifecycle (see shared/registry/lifecycle-service.ts). */
+export interface GcConfig {
+  graceMs: number;
+  sweep: boolean;
+  intervalMs: number;
+  batchSize: number;
+  retention: RetentionRule[];
 }
 
 /** Where registry events go (see shared/events). */
@@ -331,6 +378,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     autoMount: s.STOWAGE_AUTO_MOUNT,
     uploadTtlMs: s.STOWAGE_UPLOAD_TTL_SECONDS * 1000,
     maxUploadsPerRepository: s.STOWAGE_MAX_UPLOADS_PER_REPOSITORY,
+    gc: {
+      graceMs: parseDuration(s.STOWAGE_GC_GRACE) as number,
+      sweep: s.STOWAGE_GC_SWEEP,
+      intervalMs: s.STOWAGE_GC_INTERVAL_SECONDS * 1000,
+      batchSize: s.STOWAGE_GC_BATCH,
+      retention: (s.STOWAGE_RETENTION ?? []).map(
+        (rule) =>
+          Object.fromEntries(Object.entries(rule).filter(([, v]) => v !== undefined)) as unknown as RetentionRule,
+      ),
+    },
     events: {
       queue: s.STOWAGE_EVENT_QUEUE,
       actions: s.STOWAGE_EVENT_ACTIONS === "none" ? [] : (s.STOWAGE_EVENT_ACTIONS.split(",") as EventAction[]),

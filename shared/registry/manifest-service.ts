@@ -1,4 +1,5 @@
 import type { BlobStore } from "../storage/ports/blob-store.js";
+import type { CollectionStore } from "../storage/ports/collection-store.js";
 import type { ManifestRecord, MetadataStore } from "../storage/ports/metadata-store.js";
 import { mapLimit } from "../lib/map-limit.js";
 import { manifestBlobName } from "./blob-names.js";
@@ -55,13 +56,12 @@ export interface ManifestServiceOptions {
 const CHECK_CONCURRENCY = 16;
 
 export class ManifestService implements Manifests {
-  /** Repositories whose catalog row this instance has already written. */
-  private readonly knownRepositories = new Set<string>();
-
   constructor(
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
     private readonly options: ManifestServiceOptions,
+    /** Garbage collection's claim on referenced blobs (see blob-sweeper.ts); absent: no sweeps. */
+    private readonly collection?: CollectionStore,
   ) {}
 
   get maxBytes(): number {
@@ -105,7 +105,9 @@ export class ManifestService implements Manifests {
       await this.blobs.put(record.blobName, bytes);
     }
     await this.metadata.putManifest(repository, record, isDigest(reference) ? undefined : reference);
-    await this.rememberRepository(repository);
+    // Both after the manifest is written: the sweep relies on that order (blob-sweeper.ts), and
+    // so does its removal of empty repositories from the catalog (lifecycle-service.ts).
+    await Promise.all([this.claimBlobs(repository, digest, parsed.blobs), this.metadata.addRepository(repository)]);
     const result: PutManifestResult = { digest, mediaType: parsed.mediaType, size: bytes.byteLength };
     if (parsed.subject) result.subject = parsed.subject.digest;
     return result;
@@ -188,10 +190,22 @@ export class ManifestService implements Manifests {
       });
   }
 
-  private async rememberRepository(repository: string): Promise<void> {
-    if (this.knownRepositories.has(repository)) return;
-    await this.metadata.addRepository(repository);
-    this.knownRepositories.add(repository);
+  /**
+   * P2 of the sweep protocol (blob-sweeper.ts): with the manifest written, take back any blob
+   * a running sweep has marked. One already being deleted makes the push fail as if the blob
+   * were unknown, after removing the manifest again: the client uploads it and retries.
+   */
+  private async claimBlobs(repository: string, digest: string, blobs: Descriptor[]): Promise<void> {
+    if (!this.collection) return;
+    const collection = this.collection;
+    const digests = [...new Set(blobs.filter((d) => !d.urls).map((d) => d.digest))];
+    const claimed = await mapLimit(digests, CHECK_CONCURRENCY, (d) => collection.claimBlob(d));
+    const lost = digests.find((_, i) => !claimed[i]);
+    if (lost === undefined) return;
+    await this.metadata.deleteManifest(repository, digest);
+    throw new RegistryError("MANIFEST_BLOB_UNKNOWN", "a referenced blob was garbage-collected; upload it again", {
+      digest: lost,
+    });
   }
 }
 

@@ -30,8 +30,8 @@ export class RegistryService implements Registry {
 
   constructor(storage: RegistryStorage, options: RegistryOptions) {
     this.blobs = new BlobService(storage.blobs, storage.metadata, options);
-    this.uploads = new UploadService(storage.blobs, storage.metadata, options);
-    this.manifests = new ManifestService(storage.blobs, storage.metadata, options);
+    this.uploads = new UploadService(storage.blobs, storage.metadata, options, storage.collection);
+    this.manifests = new ManifestService(storage.blobs, storage.metadata, options, storage.collection);
     this.catalog = new CatalogService(storage.metadata, options.maxPageSize);
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { BlobStore } from "../storage/ports/blob-store.js";
+import type { CollectionStore } from "../storage/ports/collection-store.js";
 import { ConcurrentUpdateError } from "../storage/ports/errors.js";
 import type { BlobRecord, MetadataStore, UploadSession } from "../storage/ports/metadata-store.js";
 import { uploadBlobName } from "./blob-names.js";
@@ -48,6 +49,8 @@ export class UploadService implements Uploads {
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
     private readonly options: UploadOptions,
+    /** Garbage collection's claim on re-used blobs (see blob-sweeper.ts); absent: no sweeps. */
+    private readonly collection?: CollectionStore,
   ) {}
 
   /**
@@ -65,7 +68,7 @@ export class UploadService implements Uploads {
             : undefined;
       if (source) {
         await this.metadata.linkBlob(repository, source);
-        return { kind: "blob", record: source, mounted: true };
+        if (await this.claimLinked(repository, source)) return { kind: "blob", record: source, mounted: true };
       }
       // not mountable (unknown, or not in that repository): fall back to a normal upload
     }
@@ -73,6 +76,7 @@ export class UploadService implements Uploads {
     if (options.digest !== undefined) {
       const record = await this.writeWhole(id, body, options.digest);
       await this.metadata.linkBlob(repository, record);
+      if (record.blobName !== uploadBlobName(id) && !(await this.claimLinked(repository, record))) throw collected();
       return { kind: "blob", record, mounted: false };
     }
     await this.openSession(repository, id);
@@ -136,6 +140,7 @@ export class UploadService implements Uploads {
         throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
       throw error;
     }
+    if (record.blobName !== blobName && !(await this.claimLinked(repository, record))) throw collected();
     return record;
   }
 
@@ -259,6 +264,19 @@ export class UploadService implements Uploads {
     return standing;
   }
 
+  /**
+   * A blob the registry already had, just linked into a repository (a mount, or an upload of
+   * a digest it already stored): P2 of the sweep protocol (blob-sweeper.ts), which also
+   * records the time as its last reference (the grace period runs from it). If a sweep is
+   * deleting it, the link is taken back and false returned.
+   */
+  private async claimLinked(repository: string, record: BlobRecord): Promise<boolean> {
+    if (!this.collection) return true;
+    if (await this.collection.claimBlob(record.digest, new Date(this.options.now()).toISOString())) return true;
+    await this.metadata.unlinkBlob(repository, record.digest);
+    return false;
+  }
+
   /** Forgets a session and its bytes, unless the blob index already serves those bytes. */
   private async discard(session: UploadSession): Promise<void> {
     await this.metadata.deleteUpload(session.repository, session.id);
@@ -273,6 +291,11 @@ export class UploadService implements Uploads {
     if (digest && (await this.metadata.getBlob(digest))?.blobName === blobName) return;
     await this.blobs.delete(blobName);
   }
+}
+
+/** An upload that re-used a blob a sweep was deleting: the client uploads it again. */
+function collected(): RegistryError {
+  return new RegistryError("BLOB_UPLOAD_INVALID", "the blob was being garbage-collected; upload it again");
 }
 
 async function* emptyBody(): AsyncIterable<Uint8Array> {}

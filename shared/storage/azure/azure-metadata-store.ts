@@ -36,20 +36,23 @@ export class AzureMetadataStore implements MetadataStore {
   }
 
   async insertBlob(record: BlobRecord): Promise<BlobRecord> {
-    try {
-      await this.tables.blobs.createEntity({
-        partitionKey: record.digest,
-        rowKey: "",
-        blobName: record.blobName,
-        size: BigInt(record.size),
-        createdAt: new Date().toISOString(),
-      });
-      return record;
-    } catch (error) {
-      if (!isStatus(error, 409)) throw error;
-      const existing = await this.getBlob(record.digest);
-      if (!existing) throw error;
-      return existing;
+    // a few times: garbage collection may delete the existing row between the two calls
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.tables.blobs.createEntity({
+          partitionKey: record.digest,
+          rowKey: "",
+          blobName: record.blobName,
+          size: BigInt(record.size),
+          createdAt: new Date().toISOString(),
+        });
+        return record;
+      } catch (error) {
+        if (!isStatus(error, 409)) throw error;
+        const existing = await this.getBlob(record.digest);
+        if (existing) return existing;
+        if (attempt >= 3) throw error;
+      }
     }
   }
 

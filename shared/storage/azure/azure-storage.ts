@@ -2,6 +2,7 @@ import { TableClient, type TableServiceClientOptions } from "@azure/data-tables"
 import type { TokenCredential } from "@azure/identity";
 import { BlobServiceClient, newPipeline } from "@azure/storage-blob";
 import { QueueServiceClient, newPipeline as newQueuePipeline } from "@azure/storage-queue";
+import type { CollectionStore } from "../ports/collection-store.js";
 import type { AuthStorage } from "../ports/identity-storage.js";
 import type { RegistryStorage } from "../ports/registry-storage.js";
 import type { DeadLetterStore, SubscriptionStore } from "../ports/webhook-storage.js";
@@ -9,6 +10,7 @@ import type { BrowseStore } from "../ports/browse-store.js";
 import { blobQueueVersionPolicy, tableVersionPolicy } from "./api-version-policy.js";
 import { AzureBlobStore } from "./azure-blob-store.js";
 import { AzureBrowseStore } from "./azure-browse-store.js";
+import { AzureCollectionStore } from "./azure-collection-store.js";
 import {
   AzureBootstrapMarker,
   AzureFamiliarAddressStore,
@@ -48,6 +50,8 @@ export interface AzureStorage {
   registry: RegistryStorage;
   /** Read-only queries of the registry's metadata for the web UI. */
   browse: BrowseStore;
+  /** The same store as `registry.collection`, always present. */
+  collection: CollectionStore;
   auth: AuthStorage;
   webhooks: { subscriptions: SubscriptionStore; deadLetters: DeadLetterStore };
   /** A JSON message queue (created on first use). */
@@ -80,7 +84,9 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
     const policy = storageCallPolicy("table", observe);
     for (const client of Object.values(tables)) addPipelinePolicy(client, policy);
   }
+  const collection = new AzureCollectionStore(tables, container);
   return {
+    collection,
     registry: {
       blobs: new AzureBlobStore(container, options.apiVersion),
       metadata: new AzureMetadataStore({
@@ -88,6 +94,7 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
         blobs: tables.blobs,
         catalog: tables.catalog,
       }),
+      collection,
     },
     browse: new AzureBrowseStore({ repositories: tables.repositories, catalog: tables.catalog }),
     auth: {
