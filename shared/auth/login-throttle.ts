@@ -71,14 +71,9 @@ export class LoginThrottle {
    * across unfamiliar addresses (users and unknown names; not access tokens).
    */
   async begin(name: string, nameWide: boolean, address: string | undefined): Promise<Attempt> {
-    const counters: Counter[] = [];
-    if (address !== undefined) {
-      counters.push({ key: `pair:${name}|${address}`, free: 1, onSuccess: "clear" });
-      counters.push({ key: `address:${address}`, free: 4, onSuccess: "undo" });
-    }
-    if (nameWide && !(address !== undefined && (await this.isFamiliar(name, address)))) {
-      counters.push({ key: `user:${name}`, free: 1, onSuccess: "clear" });
-    }
+    const counters = addressCounters(name, address);
+    if (nameWide && !(address !== undefined && (await this.isFamiliar(name, address))))
+      counters.push(nameCounter(name));
     const reserved = await Promise.allSettled(counters.map((counter) => this.reserve(counter)));
     const refused = reserved.find((r): r is PromiseRejectedResult => r.status === "rejected");
     const taken = counters.filter((_, i) => reserved[i]?.status === "fulfilled");
@@ -94,6 +89,19 @@ export class LoginThrottle {
       failed: async () => undefined,
       abandoned: async () => void (await Promise.all(taken.map((c) => this.undo(c.key)))),
     };
+  }
+
+  /**
+   * For a login whose secret is already known to be right (verified-credentials.ts): true
+   * when no counter `begin` would hold it to has a recent failure, so there is nothing to
+   * refuse and nothing to clear. Otherwise the caller takes the full path (`begin`), which
+   * refuses a throttled name or address even the right password and clears on success.
+   */
+  async isClear(name: string, nameWide: boolean, address: string | undefined): Promise<boolean> {
+    const counters = addressCounters(name, address);
+    if (nameWide) counters.push(nameCounter(name));
+    const current = await Promise.all(counters.map((counter) => this.store.get(counter.key)));
+    return current.every((c) => !c || c.failures.count <= 0 || this.forgotten(c.failures));
   }
 
   private async isFamiliar(name: string, address: string): Promise<boolean> {
@@ -151,6 +159,20 @@ export class LoginThrottle {
   private forgotten(failures: LoginFailures): boolean {
     return this.now() - failures.lastFailureAt > this.forgetAfterMs;
   }
+}
+
+/** This name from this address, and this address for any name (4x). */
+function addressCounters(name: string, address: string | undefined): Counter[] {
+  if (address === undefined) return [];
+  return [
+    { key: `pair:${name}|${address}`, free: 1, onSuccess: "clear" },
+    { key: `address:${address}`, free: 4, onSuccess: "undo" },
+  ];
+}
+
+/** This name from addresses it never logged in from. */
+function nameCounter(name: string): Counter {
+  return { key: `user:${name}`, free: 1, onSuccess: "clear" };
 }
 
 function throttled(waitMs: number): RegistryError {
