@@ -39,7 +39,8 @@ export class AzureBlobStore implements BlobStore {
 
   async read(blobName: string, offset = 0, length?: number): Promise<ReadableStream<Uint8Array>> {
     const response = await this.container.getBlobClient(blobName).download(offset, length);
-    return webStreamOf(response.readableStreamBody as Readable);
+    // detachable: the Node adapter pipes the SDK's stream straight into the socket
+    return webStreamOf(response.readableStreamBody as Readable, { detachable: true });
   }
 
   async readAll(blobName: string): Promise<Uint8Array> {
