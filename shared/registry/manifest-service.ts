@@ -2,6 +2,7 @@ import type { BlobStore } from "../storage/ports/blob-store.js";
 import type { ManifestRecord, MetadataStore } from "../storage/ports/metadata-store.js";
 import { mapLimit } from "../lib/map-limit.js";
 import { manifestBlobName } from "./blob-names.js";
+import { ManifestCache } from "./manifest-cache.js";
 import { RegistryError, tooLarge } from "./errors.js";
 import { digestOf } from "./hasher.js";
 import { parseManifest, type Descriptor } from "./manifest-parser.js";
@@ -57,12 +58,16 @@ const CHECK_CONCURRENCY = 16;
 export class ManifestService implements Manifests {
   /** Repositories whose catalog row this instance has already written. */
   private readonly knownRepositories = new Set<string>();
+  /** Content by digest, for a bounded time (see manifest-cache.ts for what that bounds). */
+  private readonly cache: ManifestCache;
 
   constructor(
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
     private readonly options: ManifestServiceOptions,
-  ) {}
+  ) {
+    this.cache = new ManifestCache(options.now);
+  }
 
   get maxBytes(): number {
     return this.options.maxManifestBytes;
@@ -117,9 +122,11 @@ export class ManifestService implements Manifests {
    * repository may hold the same content).
    */
   async delete(repository: string, reference: string): Promise<void> {
+    if (isDigest(reference)) this.cache.forget(repository, reference);
     const deleted = isDigest(reference)
       ? await this.metadata.deleteManifest(repository, reference)
       : await this.metadata.deleteTag(repository, reference);
+    if (isDigest(reference)) this.cache.forget(repository, reference); // a read racing the delete
     if (!deleted) throw unknown(reference);
   }
 
@@ -132,9 +139,13 @@ export class ManifestService implements Manifests {
       if (tag.content) return { digest: tag.digest, mediaType: tag.mediaType, content: tag.content };
       reference = tag.digest;
     }
+    const cached = this.cache.get(repository, reference);
+    if (cached) return cached;
     const record = await this.find(repository, reference);
     const content = record.content ?? (await this.blobs.readAll(record.blobName as string));
-    return { digest: record.digest, mediaType: record.mediaType, content };
+    const manifest = { digest: record.digest, mediaType: record.mediaType, content };
+    this.cache.set(repository, manifest);
+    return manifest;
   }
 
   /** HEAD: metadata only. By tag this is a single point read. */
@@ -144,7 +155,12 @@ export class ManifestService implements Manifests {
       if (!tag) throw unknown(reference);
       return tag;
     }
-    return this.find(repository, reference);
+    const digest = reference;
+    const cached = this.cache.get(repository, digest);
+    if (cached) return { digest, mediaType: cached.mediaType, size: cached.content.byteLength };
+    const record = await this.find(repository, digest);
+    if (record.content) this.cache.set(repository, { digest, mediaType: record.mediaType, content: record.content });
+    return record;
   }
 
   private async find(repository: string, digest: string): Promise<ManifestRecord> {
