@@ -34,7 +34,7 @@ export function anonymousIdentity(patterns: string[]): Identity {
  * Logins: a user's password or an access token's secret, checked against its scrypt hash
  * under the failed-login throttle. Unknown names cost as much as wrong secrets. A secret that
  * verified within the last minute against the same stored credential is accepted without
- * scrypt and without counting an attempt while no failure is on record for it (see
+ * scrypt and without counting an attempt, unless the throttle holds the name or address (see
  * verified-credentials.ts); anything else takes the full path.
  */
 export class Authenticator {
@@ -61,15 +61,11 @@ export class Authenticator {
       return undefined;
     }
     const record = await this.store.get(name);
-    // only the right secret can hit: a guess still pays scrypt and counts against the throttle;
-    // with any failure on record for this login, the full path decides (lockout, clearing)
+    // only the right secret can hit: a guess still pays scrypt and counts against the throttle,
+    // and a hit is refused wherever the throttle would refuse the attempt (no lockout bypass)
     const nameWide = record?.kind !== "token";
-    if (
-      record &&
-      !this.expired(record) &&
-      this.verified.has(name, secret, credentialVersion(record)) &&
-      (await this.throttle.isClear(name, nameWide, address))
-    ) {
+    if (record && !this.expired(record) && this.verified.has(name, secret, credentialVersion(record))) {
+      await this.throttle.admitVerified(name, nameWide, address);
       return toIdentity(record);
     }
     const attempt = await this.throttle.begin(name, nameWide, address);

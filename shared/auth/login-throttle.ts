@@ -92,16 +92,29 @@ export class LoginThrottle {
   }
 
   /**
-   * For a login whose secret is already known to be right (verified-credentials.ts): true
-   * when no counter `begin` would hold it to has a recent failure, so there is nothing to
-   * refuse and nothing to clear. Otherwise the caller takes the full path (`begin`), which
-   * refuses a throttled name or address even the right password and clears on success.
+   * For a login whose secret is already known to be right (verified-credentials.ts): refuses
+   * it (TOOMANYREQUESTS) wherever `begin` would, so a throttled name or address stays
+   * throttled for the right password too; otherwise clears this name's counts as a success
+   * does. Counts nothing, so logins that hit the cache cannot pile up reservations that would
+   * throttle each other.
    */
-  async isClear(name: string, nameWide: boolean, address: string | undefined): Promise<boolean> {
+  async admitVerified(name: string, nameWide: boolean, address: string | undefined): Promise<void> {
     const counters = addressCounters(name, address);
     if (nameWide) counters.push(nameCounter(name));
-    const current = await Promise.all(counters.map((counter) => this.store.get(counter.key)));
-    return current.every((c) => !c || c.failures.count <= 0 || this.forgotten(c.failures));
+    const rows = await Promise.all(counters.map((counter) => this.store.get(counter.key)));
+    const toClear: string[] = [];
+    for (const [i, counter] of counters.entries()) {
+      const row = rows[i];
+      const failures = row && !this.forgotten(row.failures) ? row.failures : undefined;
+      if (!failures || failures.count <= 0) continue;
+      // as in begin: the name-wide counter does not hold an address the name logged in from
+      if (counter === counters.at(-1) && nameWide && address !== undefined && (await this.isFamiliar(name, address)))
+        continue;
+      const wait = this.waitMs(failures, counter.free);
+      if (wait > 0) throw throttled(wait);
+      if (counter.onSuccess === "clear") toClear.push(counter.key);
+    }
+    await Promise.all(toClear.map((key) => this.store.clear(key)));
   }
 
   private async isFamiliar(name: string, address: string): Promise<boolean> {

@@ -19,13 +19,21 @@ describe("verified-login cache", () => {
       { STOWAGE_LOGIN_MAX_FAILURES: "3", STOWAGE_LOGIN_LOCKOUT_SECONDS: "60" },
       () => now,
     );
-    for (const name of ["changer", "leaver", "locked"]) {
+    for (const name of ["changer", "leaver", "locked", "busy"]) {
       await registry.auth.admin.addUser({ name, access: ["team/*:pull"] }, `${name}-password`);
     }
   });
 
   const login = (user: string, password: string) =>
     registry.fetch("/token", { headers: { authorization: basic(user, password) } });
+
+  it("lets many parallel logins of one client through once verified (docker asks per repository)", async () => {
+    const from = (address: string) =>
+      registry.fetchFrom(address, "/token", { headers: { authorization: basic("busy", "busy-password") } });
+    assert.equal((await from("192.0.2.7")).status, 200);
+    const statuses = await Promise.all(Array.from({ length: 16 }, () => from("192.0.2.7").then((r) => r.status)));
+    assert.deepEqual(statuses, Array(16).fill(200), "none throttled, none waiting for scrypt");
+  });
 
   it("drops a login when the password changes: the old one is refused at once, the new one works", async () => {
     assert.equal((await login("changer", "changer-password")).status, 200);
@@ -46,6 +54,7 @@ describe("verified-login cache", () => {
     for (let i = 0; i < 3; i++) assert.equal((await login("locked", "guess")).status, 401, `guess ${i + 1}`);
     assert.equal((await login("locked", "guess")).status, 429, "guesses are throttled as before");
     assert.equal((await login("locked", "locked-password")).status, 429, "a remembered password is no way around it");
+    assert.equal((await login("locked", "guess")).status, 429);
     now += 120_000; // past the lockout
     assert.equal((await login("locked", "locked-password")).status, 200);
   });
