@@ -98,9 +98,12 @@ export class UploadService implements Uploads {
   }
 
   /** PUT ?digest=: append the final chunk if any, verify the digest, and publish the blob. */
-  async complete(repository: string, id: string, digest: string, body: Body): Promise<BlobRecord> {
+  async complete(repository: string, id: string, digest: string, rawBody: Body): Promise<BlobRecord> {
     const { algorithm } = parseDigest(digest);
     const loaded = await this.load(repository, id);
+    const body = await nonEmptyBody(rawBody);
+    // POST then PUT with the whole blob (containerd): no session row update in between
+    if (body && loaded.session.offset === 0) return this.completeWhole(loaded.session, digest, body);
     const session = await this.appendBody(loaded.session, loaded.etag, body, false);
     const blobName = uploadBlobName(id);
     if (session.blobEtag === null) await this.blobs.commitBlocks(blobName, [], null); // empty blob
@@ -115,6 +118,30 @@ export class UploadService implements Uploads {
     const record = await this.publish({ digest, blobName, size: session.offset });
     try {
       await this.metadata.completeUpload(repository, id, record);
+    } catch (error) {
+      if (error instanceof ConcurrentUpdateError)
+        throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
+      throw error;
+    }
+    return record;
+  }
+
+  /**
+   * The whole blob in the completing request: written (one Put Blob when it fits in a block),
+   * verified, indexed, and the session replaced by the repository link in one transaction.
+   */
+  private async completeWhole(session: UploadSession, digest: string, body: Body): Promise<BlobRecord> {
+    let record: BlobRecord;
+    try {
+      record = await this.writeWhole(session.id, body, digest);
+    } catch (error) {
+      // another request wrote this upload's blob first
+      if (error instanceof ConcurrentUpdateError) throw outOfOrder(session.repository, session.id, session.offset);
+      if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await this.discard(session);
+      throw error;
+    }
+    try {
+      await this.metadata.completeUpload(session.repository, session.id, record);
     } catch (error) {
       if (error instanceof ConcurrentUpdateError)
         throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
@@ -221,12 +248,18 @@ export class UploadService implements Uploads {
   private async writeWhole(id: string, body: Body, digest: string): Promise<BlobRecord> {
     const hasher = fastHasher(parseDigest(digest).algorithm);
     const blobName = uploadBlobName(id);
-    const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, this.options);
+    const written = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, {
+      ...this.options,
+      whole: true,
+    });
+    const { blockIds, bytes } = written;
     const actual = hasher.digest();
     if (actual !== digest) {
+      // a small body was written whole before its digest could be known: nothing may keep it
+      if (written.etag) await this.blobs.delete(blobName);
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
-    await this.blobs.commitBlocks(blobName, blockIds, null);
+    if (!written.etag) await this.blobs.commitBlocks(blobName, blockIds, null);
     return this.publish({ digest, blobName, size: bytes });
   }
 

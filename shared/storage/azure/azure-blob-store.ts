@@ -33,6 +33,18 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
+  async create(blobName: string, data: Uint8Array): Promise<string> {
+    try {
+      const result = await this.container
+        .getBlockBlobClient(blobName)
+        .upload(data, data.byteLength, { conditions: { ifNoneMatch: "*" } });
+      return result.etag as string;
+    } catch (error) {
+      if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);
+      throw error;
+    }
+  }
+
   async put(blobName: string, data: Uint8Array): Promise<void> {
     await this.container.getBlockBlobClient(blobName).uploadData(data);
   }
