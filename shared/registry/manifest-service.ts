@@ -92,7 +92,11 @@ export class ManifestService implements Manifests {
       if (digest !== reference)
         throw new RegistryError("DIGEST_INVALID", "manifest digest does not match content", { reference, digest });
     }
-    await this.checkReferences(repository, parsed.blobs, parsed.manifests);
+    // A manifest already stored here had its references checked when it was stored: tagging
+    // it again (a CI pushing tags) costs one read instead of one per layer.
+    if (!(await this.metadata.getManifest(repository, digest))) {
+      await this.checkReferences(repository, parsed.blobs, parsed.manifests);
+    }
 
     const record: ManifestRecord = {
       digest,
