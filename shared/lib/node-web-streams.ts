@@ -63,6 +63,8 @@ export function webStreamOf(source: Readable, options: WebStreamOptions = {}): R
           if ((controller.desiredSize ?? 0) <= 0) source.pause();
         };
         onEnd = () => {
+          // after a cancel (an early answer drains the request) the stream is already closed
+          if (ended) return;
           ended = true;
           controller.close();
         };
@@ -71,6 +73,7 @@ export function webStreamOf(source: Readable, options: WebStreamOptions = {}): R
           if (!ended) controller.error(new ClientClosedError("stream closed before its end"));
         };
         onError = (error) => {
+          if (ended) return;
           ended = true;
           controller.error(options.fromClient ? new ClientClosedError(error.message, { cause: error }) : error);
         };
