@@ -32,10 +32,16 @@ export async function authHeaders(url: string | URL): Promise<Record<string, str
   return { Authorization: `Bearer ${await token}` };
 }
 
+/** `Basic ...` for a registry's origin, or undefined when the target needs no credentials. */
+export function basicCredentials(url: string | URL): string | undefined {
+  const account = accounts.get(new URL(url).origin);
+  return account && `Basic ${Buffer.from(`${account.user}:${account.password}`).toString("base64")}`;
+}
+
 async function fetchToken(origin: string, account: { user: string; password: string }, scope: string): Promise<string> {
   const query = new URLSearchParams({ service: "stowage", ...(scope ? { scope } : {}) });
-  const basic = Buffer.from(`${account.user}:${account.password}`).toString("base64");
-  const response = await fetch(`${origin}/token?${query}`, { headers: { Authorization: `Basic ${basic}` } });
+  const basic = `Basic ${Buffer.from(`${account.user}:${account.password}`).toString("base64")}`;
+  const response = await fetch(`${origin}/token?${query}`, { headers: { Authorization: basic } });
   if (!response.ok) throw new Error(`token request failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { token: string }).token;
 }

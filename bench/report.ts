@@ -12,6 +12,36 @@ interface Row {
   azurite?: Cell;
   distribution?: Cell;
   digits?: number;
+  /** Detail printed under the table (e.g. storage calls by kind). */
+  stowageNote?: string;
+  /** The issue's target for this row: how it reads, and whether it was met (undefined: not measured). */
+  target?: Target;
+}
+
+interface Target {
+  text: string;
+  met: boolean | undefined;
+}
+
+const num = (cell: Cell): number | undefined => (typeof cell === "number" && Number.isFinite(cell) ? cell : undefined);
+
+/** At least `factor` times the reference (higher is better). */
+function atLeast(factor: number, of: string, value: Cell, reference: Cell): Target {
+  const v = num(value);
+  const r = num(reference);
+  return { text: `>= ${factor}x ${of}`, met: v === undefined || r === undefined ? undefined : v >= factor * r };
+}
+
+/** At most `factor` times the reference (lower is better, e.g. seconds). */
+function atMost(factor: number, of: string, value: Cell, reference: Cell): Target {
+  const v = num(value);
+  const r = num(reference);
+  return { text: `<= ${factor}x ${of}`, met: v === undefined || r === undefined ? undefined : v <= factor * r };
+}
+
+function absolute(text: string, value: Cell, ok: (v: number) => boolean): Target {
+  const v = num(value);
+  return { text, met: v === undefined ? undefined : ok(v) };
 }
 
 function targetOf(results: BenchResults): TargetResults | undefined {
@@ -30,6 +60,7 @@ function rowsFor(results: BenchResults): Row[] {
       stowage: s.largePush?.push.mbPerSecond,
       azurite: c?.upload.mbPerSecond,
       distribution: d?.largePush?.push.mbPerSecond,
+      target: atLeast(0.95, "Azurite", s.largePush?.push.mbPerSecond, c?.upload.mbPerSecond),
     },
     {
       label: `${mib} MiB layer pull, GET`,
@@ -37,12 +68,14 @@ function rowsFor(results: BenchResults): Row[] {
       stowage: s.largePull?.pull.mbPerSecond,
       azurite: c?.download.mbPerSecond,
       distribution: d?.largePull?.pull.mbPerSecond,
+      target: atLeast(0.9, "Azurite", s.largePull?.pull.mbPerSecond, c?.download.mbPerSecond),
     },
     {
       label: `${mib} MiB layer pull, STOWAGE_BLOB_REDIRECT=true (307)`,
       unit: "MB/s",
       stowage: s.largePullRedirect?.pull.mbPerSecond,
       azurite: c?.download.mbPerSecond,
+      target: atLeast(0.95, "Azurite", s.largePullRedirect?.pull.mbPerSecond, c?.download.mbPerSecond),
     },
     {
       label: "server RSS peak during redirected pull",
@@ -70,12 +103,14 @@ function rowsFor(results: BenchResults): Row[] {
       unit: "MiB",
       stowage: s.largePush?.idleRssMiB,
       distribution: d?.largePush?.idleRssMiB,
+      target: absolute("< 64 MiB", s.largePush?.idleRssMiB, (v) => v < 64),
     },
     {
       label: "server RSS peak during push (100 ms samples)",
       unit: "MiB",
       stowage: s.largePush?.pushRss.peakMiB,
       distribution: d?.largePush?.pushRss.peakMiB,
+      target: absolute("< 128 MiB", s.largePush?.pushRss.peakMiB, (v) => v < 128),
     },
     {
       label: "server VmHWM after push",
@@ -102,19 +137,35 @@ function rowsFor(results: BenchResults): Row[] {
       stowage: cell(s),
       distribution: cell(d),
       digits: 2,
+      ...(mode === "monolithic" ? {} : { target: atMost(1.5, "dist", cell(s), cell(d)) }),
+    });
+  }
+  for (const mode of UPLOAD_MODES) {
+    const calls = s.smallBlobCalls?.[mode];
+    if (!calls) continue;
+    rows.push({
+      label: `storage calls per small blob, ${mode}`,
+      unit: "calls",
+      stowage: calls.perBlob,
+      stowageNote: Object.entries(calls.byKind)
+        .map(([kind, n]) => `${n.toFixed(1)} ${kind}`)
+        .join(", "),
     });
   }
   const m = s.manifests;
   const dm = d?.manifests;
   const lat = (r: { p50Ms: number; p99Ms: number } | undefined): Cell =>
     r ? `${r.p50Ms.toFixed(1)} / ${r.p99Ms.toFixed(1)}` : undefined;
+  const goal: Partial<Record<string, number>> = { wrkGetByDigest: 2, wrkGetByTag: 1.5, headByTag: 2 };
   const load = (label: string, key: "getByTag" | "getByDigest" | "headByTag" | "wrkGetByTag" | "wrkGetByDigest") => {
+    const factor = goal[key];
     rows.push({
       label: `${label}`,
       unit: "req/s",
       stowage: m?.[key]?.requestsPerSecond,
       distribution: dm?.[key]?.requestsPerSecond,
       digits: 0,
+      ...(factor ? { target: atLeast(factor, "dist", m?.[key]?.requestsPerSecond, dm?.[key]?.requestsPerSecond) } : {}),
     });
     rows.push({ label: `  latency p50 / p99`, unit: "ms", stowage: lat(m?.[key]), distribution: lat(dm?.[key]) });
   };
@@ -145,6 +196,43 @@ function rowsFor(results: BenchResults): Row[] {
       { label: "  metrics on / off", unit: "ratio", stowage: overhead.ratio, digits: 3 },
     );
   }
+  const t = s.tagPuts;
+  const dt = d?.tagPuts;
+  if (t || dt) {
+    rows.push(
+      {
+        label: "manifest PUT by tag, 1 client",
+        unit: "PUT/s",
+        stowage: t?.serial.perSecond,
+        distribution: dt?.serial.perSecond,
+        target: atLeast(1, "dist", t?.serial.perSecond, dt?.serial.perSecond),
+      },
+      {
+        label: `manifest PUT by tag, ${t?.parallel.clients ?? dt?.parallel.clients} clients`,
+        unit: "PUT/s",
+        stowage: t?.parallel.perSecond,
+        distribution: dt?.parallel.perSecond,
+        target: atLeast(1, "dist", t?.parallel.perSecond, dt?.parallel.perSecond),
+      },
+      {
+        label: `  same, repository holding ${t?.grown?.tagsBefore ?? dt?.grown?.tagsBefore ?? "-"} tags`,
+        unit: "PUT/s",
+        stowage: t?.grown?.perSecond,
+        distribution: dt?.grown?.perSecond,
+        // "no decline": within the noise of the same measurement on the small repository
+        target: atLeast(0.9, "small repo", t?.grown?.perSecond, t?.parallel.perSecond),
+      },
+    );
+  }
+  if (s.tokenIssue) {
+    rows.push({
+      label: `token issue, Basic password, ${s.tokenIssue.connections} clients`,
+      unit: "tokens/s",
+      stowage: s.tokenIssue.requestsPerSecond,
+      target: absolute(">= 200/s", s.tokenIssue.requestsPerSecond, (v) => v >= 200),
+    });
+    rows.push({ label: `  latency p50 / p99`, unit: "ms", stowage: lat(s.tokenIssue) });
+  }
   rows.push(
     {
       label: "first start, new storage: spawn -> GET /v2/",
@@ -159,6 +247,7 @@ function rowsFor(results: BenchResults): Row[] {
       stowage: s.coldStart?.medianMs,
       distribution: d?.coldStart?.medianMs,
       digits: 0,
+      target: absolute("< 300 ms", s.coldStart?.medianMs, (v) => v < 300),
     },
     {
       label: "RSS right after start",
@@ -186,7 +275,7 @@ function ratio(a: Cell, b: Cell): string {
 /** The results as an aligned text table; ratios are Stowage divided by the reference. */
 export function renderTable(results: BenchResults): string {
   const distName = "skipped" in results.distribution ? "distribution (skipped)" : "distribution 2.8";
-  const header = ["metric", "unit", "Stowage", "Azurite raw", "S/Azurite", distName, "S/dist"];
+  const header = ["metric", "unit", "Stowage", "Azurite raw", "S/Azurite", distName, "S/dist", "target"];
   // rows of phases that did not run (BENCH_PHASES) are left out
   const measured = rowsFor(results).filter((r) => [r.stowage, r.azurite, r.distribution].some((c) => c !== undefined));
   const body = measured.map((r) => [
@@ -197,13 +286,16 @@ export function renderTable(results: BenchResults): string {
     ratio(r.stowage, r.azurite),
     format(r.distribution, r.digits),
     ratio(r.stowage, r.distribution),
+    r.target ? `${r.target.text}${r.target.met === false ? "  MISSED" : r.target.met ? "  met" : ""}` : "",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number)))
       .join("  ");
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
+  const notes = measured.flatMap((r) => (r.stowageNote ? [`  ${r.label}: ${r.stowageNote}`] : []));
+  const table = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
+  return [...table, ...(notes.length ? ["", "storage calls by kind (per blob):", ...notes] : [])].join("\n");
 }
 
 export function renderSummary(results: BenchResults): string {

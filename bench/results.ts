@@ -4,6 +4,9 @@ import type { ColdStart } from "./cold-start.js";
 import type { LargePull, LargePush } from "./large-layer.js";
 import type { ManifestLoad } from "./manifest-load.js";
 import type { ImagePush, UploadMode } from "./small-image.js";
+import type { LoadResult } from "./load.js";
+import type { BlobCalls } from "./small-blob-calls.js";
+import type { TagPuts } from "./tag-put-load.js";
 import type { Throughput } from "./timing.js";
 
 /** Everything one run measured, as written to the JSON file. */
@@ -19,6 +22,12 @@ export interface TargetResults {
   /** Stowage only: manifest GET throughput with STOWAGE_METRICS on versus off. */
   metricsOverhead?: MetricsOverhead;
   coldStart?: ColdStart;
+  /** Manifest PUT by tag rates (and after the repository grew). */
+  tagPuts?: TagPuts;
+  /** Stowage only: GET /token with Basic credentials under load. */
+  tokenIssue?: LoadResult;
+  /** Stowage only: storage requests per small blob pushed, per upload pattern. */
+  smallBlobCalls?: Partial<Record<UploadMode, BlobCalls>>;
   /** Phase -> error message, for phases that failed. */
   errors: Record<string, string>;
 }

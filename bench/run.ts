@@ -21,7 +21,11 @@ import { errorCount, renderSummary, renderTable, writeResults } from "./report.j
 import { phase, type BenchResults, type TargetResults } from "./results.js";
 import { loadSettings, type BenchSettings, type Phase } from "./settings.js";
 import { pushSmallImage, UnsupportedError, UPLOAD_MODES, type ImagePush } from "./small-image.js";
+import { countSmallBlobCalls } from "./small-blob-calls.js";
+import { StorageCallCounter } from "./storage-call-counter.js";
 import { startStowage } from "./stowage-server.js";
+import { measureTagPuts } from "./tag-put-load.js";
+import { measureTokenIssue } from "./token-load.js";
 import type { Target } from "./target.js";
 import { findWrk } from "./wrk.js";
 
@@ -213,6 +217,60 @@ async function main(): Promise<number> {
         const overhead = results.stowage.metricsOverhead;
         if (overhead) console.log(`  metrics on / off = ${overhead.ratio.toFixed(3)} of manifest GET throughput`);
       }
+    }
+
+    if (has("tags")) {
+      console.log(
+        `manifest PUT by tag: ${settings.loadSeconds} s at 1 and ${settings.clients} clients, again at ${settings.tags} tags`,
+      );
+      for (const { target, results: r } of targets) {
+        console.log(`${target.name}:`);
+        if (!forManifests.has(target)) await pushImage(target, r, "docker");
+        const image = forManifests.get(target);
+        if (!image) continue;
+        r.tagPuts = await phase(r.errors, "manifest PUT by tag", () =>
+          measureTagPuts(target, `bench/small-${image.mode}-${id}`, image.manifestDigest, {
+            clients: settings.clients,
+            seconds: settings.loadSeconds,
+            fillTo: settings.tags,
+          }),
+        );
+      }
+    }
+
+    if (has("token")) {
+      console.log(`token issue with Basic credentials: ${settings.loadSeconds} s, ${settings.clients} clients`);
+      const issued = await phase(results.stowage.errors, "GET /token (Basic)", () =>
+        measureTokenIssue(stowage, `bench/token-${id}`, {
+          connections: settings.clients,
+          seconds: settings.loadSeconds,
+        }),
+      );
+      if (issued) results.stowage.tokenIssue = issued;
+    }
+
+    if (has("calls")) {
+      console.log("storage calls per small blob (a server whose storage goes through a counting proxy)");
+      results.stowage.smallBlobCalls = await phase(results.stowage.errors, "count storage calls", async () => {
+        const counter = await StorageCallCounter.start(azurite.connectionString);
+        try {
+          const counted = await startStowage(
+            // no webhook poller: its queue reads are not the blob's
+            { ...storage, connectionString: counter.connectionString, env: { STOWAGE_WEBHOOK_DELIVERY: "false" } },
+            "stowage-counted",
+          );
+          try {
+            return await countSmallBlobCalls(counted, `bench/calls-${id}`, counter, {
+              blobs: 10,
+              size: settings.smallLayerKiB * 1024,
+            });
+          } finally {
+            await counted.child.stop();
+          }
+        } finally {
+          await counter.stop();
+        }
+      });
     }
 
     if (has("cold")) {

@@ -3,7 +3,18 @@
  * cannot turn the run into an endless one.
  */
 
-export const PHASES = ["ceiling", "push", "small", "manifest", "metrics", "cold", "reference"] as const;
+export const PHASES = [
+  "ceiling",
+  "push",
+  "small",
+  "manifest",
+  "metrics",
+  "tags",
+  "token",
+  "calls",
+  "cold",
+  "reference",
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchSettings {
@@ -17,6 +28,10 @@ export interface BenchSettings {
   smallLayers: number;
   smallLayerKiB: number;
   smallConcurrency: number;
+  /** Clients for the parallel manifest PUT and token issue rates (BENCH_CLIENTS). */
+  clients: number;
+  /** Tags the repository is grown to before the PUT rate is taken again (BENCH_TAGS). */
+  tags: number;
   /** How many times the server is restarted to measure the cold start (BENCH_COLD_STARTS). */
   coldStarts: number;
   /** Azurite persistence (BENCH_AZURITE=disk|memory). */
@@ -60,6 +75,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     smallLayerKiB: int(env, "BENCH_SMALL_LAYER_KIB", 64, 1, 16 * 1024),
     smallConcurrency: int(env, "BENCH_SMALL_CONCURRENCY", 4, 1, 32),
     coldStarts: int(env, "BENCH_COLD_STARTS", 3, 1, 20),
+    clients: int(env, "BENCH_CLIENTS", 16, 1, 256),
+    tags: int(env, "BENCH_TAGS", 3000, 0, 100_000),
     azurite,
     phases,
     cpuProfDir: env.BENCH_CPU_PROF_DIR || undefined,

@@ -37,14 +37,14 @@ export interface ImagePush {
   tag: string;
 }
 
-interface Blob {
+export interface Blob {
   data: Buffer;
   digest: string;
 }
 
 const TIMEOUT = 60_000;
 
-async function pushBlob(
+export async function pushBlob(
   target: Target,
   repository: string,
   blob: Blob,

@@ -7,8 +7,8 @@ import { freePort } from "../shared/server/azurite.js";
 import { startChild } from "./child-process.js";
 import { waitUntilServing, type Target } from "./target.js";
 
-/** The compiled server entry (dist/bench/ -> dist/shared/server/main.js). */
-const MAIN = fileURLToPath(new URL("../shared/server/main.js", import.meta.url));
+/** The bundled server entry `npm start` runs (dist/bench/ -> dist/server.mjs; see the bundle script). */
+const MAIN = fileURLToPath(new URL("../server.mjs", import.meta.url));
 
 export interface StowageOptions {
   connectionString: string;
@@ -21,7 +21,7 @@ export interface StowageOptions {
 }
 
 /**
- * `node dist/shared/server/main.js` on a free loopback port against an existing storage
+ * `node dist/server.mjs` (the bundled server) on a free loopback port against an existing storage
  * account (so it starts no Azurite of its own), access log off as in production defaults.
  */
 export async function startStowage(options: StowageOptions, name = "stowage"): Promise<Target> {

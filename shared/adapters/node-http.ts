@@ -4,7 +4,7 @@ import { errorResponse } from "../http/error-response.js";
 import type { FetchHandler } from "../http/fetch-handler.js";
 import { methodNotAllowed } from "../http/http-error.js";
 import { requestUrl } from "../http/request-target.js";
-import { webStreamOf, writeWebStream } from "../lib/node-web-streams.js";
+import { pipeNodeStream, takeNodeSource, webStreamOf, writeWebStream } from "../lib/node-web-streams.js";
 import type { ServerLimits } from "../app/config.js";
 import { guardBodyRate, limitConnectionsPerAddress } from "./server-limits.js";
 
@@ -139,5 +139,8 @@ async function send(
     res.end();
     return;
   }
-  await writeWebStream(response.body, res, limits.idleTimeoutMs);
+  // a storage download still unread: its Node stream goes straight to the socket
+  const source = takeNodeSource(response.body);
+  if (source) await pipeNodeStream(source, res, limits.idleTimeoutMs);
+  else await writeWebStream(response.body, res, limits.idleTimeoutMs);
 }

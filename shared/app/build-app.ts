@@ -117,7 +117,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     apiVersion: config.storageApiVersion,
     observeCalls: observability.storageCalls,
   });
-  const [secrets] = await Promise.all([options.secrets ?? openSecretStore(config.auth), storage.ensureCreated()]);
+  const [secrets] = await Promise.all([options.secrets ?? openSecretStore(config.auth), createdOnce(storage)]);
 
   const service = new RegistryService(storage.registry, {
     blockSize: config.blockSize,
@@ -144,6 +144,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const lifecycle = new LifecycleService({ ...storage.registry, collection: storage.collection }, service.uploads, {
     ...config.gc,
     now,
+    forget: (repository, digest) => service.manifests.forget(repository, digest),
   });
 
   const urls = { publicUrl: config.auth.publicUrl, trustProxy: config.auth.trustProxy };
@@ -235,6 +236,14 @@ async function storageConnection(config: Config, given: string | undefined): Pro
 
 /** How long a `/readyz` answer is reused (probes from many places cost storage one call per period). */
 const READY_CACHE_MS = 1500;
+
+/**
+ * The container and tables are created by a deployment's first start, before its bootstrap
+ * marker is set: once the marker is there, a start costs one read instead of six creates.
+ */
+async function createdOnce(storage: AzureStorage): Promise<void> {
+  if (!(await storage.auth.bootstrap.isSet().catch(() => false))) await storage.ensureCreated();
+}
 
 /** Events, when any action is recorded: a notifying wrapper around the registry, per request. */
 function withEvents(registry: RegistryService, config: Config, sink: MessageSender<RegistryEvent>): RegistryForRequest {

@@ -4,6 +4,7 @@ import { RegistryError } from "../registry/errors.js";
 import type { LoginThrottle } from "./login-throttle.js";
 import { isLoginName } from "./login-name.js";
 import { decoyHash, HashQueueFullError, verifySecret } from "./passwords.js";
+import { VerifiedCredentials } from "./verified-credentials.js";
 
 /** Where attempts with names no identity can have are counted (not itself a valid name). */
 const INVALID_NAME = "-";
@@ -31,14 +32,22 @@ export function anonymousIdentity(patterns: string[]): Identity {
 
 /**
  * Logins: a user's password or an access token's secret, checked against its scrypt hash
- * under the failed-login throttle. Unknown names cost as much as wrong secrets.
+ * under the failed-login throttle. Unknown names cost as much as wrong secrets. A secret that
+ * verified within the last minute against the same stored credential is accepted without
+ * scrypt and without counting an attempt, unless the throttle holds the name or address (see
+ * verified-credentials.ts); anything else takes the full path.
  */
 export class Authenticator {
+  private readonly verified: VerifiedCredentials;
+
   constructor(
     private readonly store: IdentityStore,
     private readonly throttle: LoginThrottle,
     private readonly now: () => number = Date.now,
-  ) {}
+    verified?: VerifiedCredentials,
+  ) {
+    this.verified = verified ?? new VerifiedCredentials(now);
+  }
 
   /**
    * The identity for these credentials, or undefined. Throws TOOMANYREQUESTS while throttled,
@@ -52,7 +61,14 @@ export class Authenticator {
       return undefined;
     }
     const record = await this.store.get(name);
-    const attempt = await this.throttle.begin(name, record?.kind !== "token", address);
+    // only the right secret can hit: a guess still pays scrypt and counts against the throttle,
+    // and a hit is refused wherever the throttle would refuse the attempt (no lockout bypass)
+    const nameWide = record?.kind !== "token";
+    if (record && !this.expired(record) && this.verified.has(name, secret, credentialVersion(record))) {
+      await this.throttle.admitVerified(name, nameWide, address);
+      return toIdentity(record);
+    }
+    const attempt = await this.throttle.begin(name, nameWide, address);
     let matches: boolean;
     try {
       matches = await verifySecret(secret, record?.secretHash ?? (await decoyHash()));
@@ -70,6 +86,7 @@ export class Authenticator {
       return undefined;
     }
     await attempt.succeeded();
+    this.verified.remember(name, secret, credentialVersion(record));
     return toIdentity(record);
   }
 
@@ -82,6 +99,11 @@ export class Authenticator {
   private expired(record: IdentityRecord): boolean {
     return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= this.now();
   }
+}
+
+/** Changes whenever the stored secret does (a new password or token secret gets a new epoch and hash). */
+function credentialVersion(record: IdentityRecord): string {
+  return `${record.epoch}\0${record.secretHash}`;
 }
 
 function toIdentity(record: IdentityRecord): Identity {

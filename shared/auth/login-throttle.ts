@@ -71,14 +71,9 @@ export class LoginThrottle {
    * across unfamiliar addresses (users and unknown names; not access tokens).
    */
   async begin(name: string, nameWide: boolean, address: string | undefined): Promise<Attempt> {
-    const counters: Counter[] = [];
-    if (address !== undefined) {
-      counters.push({ key: `pair:${name}|${address}`, free: 1, onSuccess: "clear" });
-      counters.push({ key: `address:${address}`, free: 4, onSuccess: "undo" });
-    }
-    if (nameWide && !(address !== undefined && (await this.isFamiliar(name, address)))) {
-      counters.push({ key: `user:${name}`, free: 1, onSuccess: "clear" });
-    }
+    const counters = addressCounters(name, address);
+    if (nameWide && !(address !== undefined && (await this.isFamiliar(name, address))))
+      counters.push(nameCounter(name));
     const reserved = await Promise.allSettled(counters.map((counter) => this.reserve(counter)));
     const refused = reserved.find((r): r is PromiseRejectedResult => r.status === "rejected");
     const taken = counters.filter((_, i) => reserved[i]?.status === "fulfilled");
@@ -94,6 +89,32 @@ export class LoginThrottle {
       failed: async () => undefined,
       abandoned: async () => void (await Promise.all(taken.map((c) => this.undo(c.key)))),
     };
+  }
+
+  /**
+   * For a login whose secret is already known to be right (verified-credentials.ts): refuses
+   * it (TOOMANYREQUESTS) wherever `begin` would, so a throttled name or address stays
+   * throttled for the right password too; otherwise clears this name's counts as a success
+   * does. Counts nothing, so logins that hit the cache cannot pile up reservations that would
+   * throttle each other.
+   */
+  async admitVerified(name: string, nameWide: boolean, address: string | undefined): Promise<void> {
+    const counters = addressCounters(name, address);
+    if (nameWide) counters.push(nameCounter(name));
+    const rows = await Promise.all(counters.map((counter) => this.store.get(counter.key)));
+    const toClear: string[] = [];
+    for (const [i, counter] of counters.entries()) {
+      const row = rows[i];
+      const failures = row && !this.forgotten(row.failures) ? row.failures : undefined;
+      if (!failures || failures.count <= 0) continue;
+      // as in begin: the name-wide counter does not hold an address the name logged in from
+      if (counter === counters.at(-1) && nameWide && address !== undefined && (await this.isFamiliar(name, address)))
+        continue;
+      const wait = this.waitMs(failures, counter.free);
+      if (wait > 0) throw throttled(wait);
+      if (counter.onSuccess === "clear") toClear.push(counter.key);
+    }
+    await Promise.all(toClear.map((key) => this.store.clear(key)));
   }
 
   private async isFamiliar(name: string, address: string): Promise<boolean> {
@@ -151,6 +172,20 @@ export class LoginThrottle {
   private forgotten(failures: LoginFailures): boolean {
     return this.now() - failures.lastFailureAt > this.forgetAfterMs;
   }
+}
+
+/** This name from this address, and this address for any name (4x). */
+function addressCounters(name: string, address: string | undefined): Counter[] {
+  if (address === undefined) return [];
+  return [
+    { key: `pair:${name}|${address}`, free: 1, onSuccess: "clear" },
+    { key: `address:${address}`, free: 4, onSuccess: "undo" },
+  ];
+}
+
+/** This name from addresses it never logged in from. */
+function nameCounter(name: string): Counter {
+  return { key: `user:${name}`, free: 1, onSuccess: "clear" };
 }
 
 function throttled(waitMs: number): RegistryError {

@@ -1,4 +1,5 @@
 import { errors, jwtVerify, type JWTHeaderParameters } from "jose";
+import { LRUCache } from "lru-cache";
 import type { AccessRequest, Action } from "./access.js";
 import { ALGORITHM, type SigningKeys } from "./signing-keys.js";
 import { CLOCK_TOLERANCE_SECONDS, type TokenSettings } from "./token-settings.js";
@@ -14,6 +15,14 @@ export class InvalidTokenError extends Error {
 }
 
 const ACTIONS = new Set<string>(["pull", "push", "delete", "*"]);
+/** Verified tokens one instance remembers (about 1 KiB each). */
+const MAX_REMEMBERED = 4096;
+
+interface Remembered extends VerifiedToken {
+  kid: string;
+  /** `exp` in milliseconds: the entry is never used past it (no leeway). */
+  expiresAt: number;
+}
 
 /**
  * Checks an access token on every registry request: ES256 only (so `alg: none` and an HMAC
@@ -22,6 +31,13 @@ const ACTIONS = new Set<string>(["pull", "push", "delete", "*"]);
  * small leeway. `access` must be well formed; nothing else in the token is trusted.
  */
 export class TokenVerifier {
+  /**
+   * Tokens already verified, until they expire: a client sends the same token with every
+   * request, and the signature check is most of a manifest read's CPU. Bounded (least
+   * recently used go first); an entry is also dropped once its signing key is no longer ours.
+   */
+  private readonly verified = new LRUCache<string, Remembered>({ max: MAX_REMEMBERED });
+
   constructor(
     private readonly keys: SigningKeys,
     private readonly settings: TokenSettings,
@@ -29,16 +45,33 @@ export class TokenVerifier {
   ) {}
 
   async verify(token: string): Promise<VerifiedToken> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.expiresAt > this.now() && (await this.keys.verificationKey(known.kid))) {
+        return { subject: known.subject, access: known.access };
+      }
+      this.verified.delete(token);
+    }
     try {
-      const { payload } = await jwtVerify(token, (header: JWTHeaderParameters) => this.key(header), {
-        algorithms: [ALGORITHM],
-        issuer: this.settings.issuer,
-        audience: this.settings.service,
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        currentDate: new Date(this.now()),
-        requiredClaims: ["sub", "exp", "nbf", "iat", "jti"],
-      });
-      return { subject: payload.sub as string, access: parseAccess(payload.access) };
+      let kid = "";
+      const { payload } = await jwtVerify(
+        token,
+        (header: JWTHeaderParameters) => {
+          kid = header.kid ?? "";
+          return this.key(header);
+        },
+        {
+          algorithms: [ALGORITHM],
+          issuer: this.settings.issuer,
+          audience: this.settings.service,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          currentDate: new Date(this.now()),
+          requiredClaims: ["sub", "exp", "nbf", "iat", "jti"],
+        },
+      );
+      const verified = { subject: payload.sub as string, access: parseAccess(payload.access) };
+      this.verified.set(token, { ...verified, kid, expiresAt: (payload.exp as number) * 1000 });
+      return verified;
     } catch (error) {
       if (error instanceof InvalidTokenError) throw error;
       if (error instanceof errors.JOSEError) throw new InvalidTokenError(describe(error));

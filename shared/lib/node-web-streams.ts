@@ -19,6 +19,25 @@ export interface WebStreamOptions {
   keepOnCancel?: boolean;
   /** The source is a client's request: any failure of it means the client went away (ClientClosedError). */
   fromClient?: boolean;
+  /**
+   * Let a Node consumer take the source back (takeNodeSource) as long as nothing was read:
+   * a download bound for a Node socket then skips the web stream altogether. Nothing is read
+   * ahead before the first read.
+   */
+  detachable?: boolean;
+}
+
+/** Where a detachable web stream keeps the function that gives its Node source away. */
+const NODE_SOURCE = Symbol("stowage.nodeSource");
+
+/**
+ * The Node stream behind a web stream made with `detachable`, if nothing has read it yet (the
+ * web stream is then spent: any later read fails). For an adapter that writes to a Node socket.
+ */
+export function takeNodeSource(stream: ReadableStream<Uint8Array> | null): Readable | undefined {
+  if (!stream || stream.locked) return undefined;
+  const take = (stream as { [NODE_SOURCE]?: () => Readable | undefined })[NODE_SOURCE];
+  return take?.();
 }
 
 /**
@@ -31,32 +50,41 @@ export function webStreamOf(source: Readable, options: WebStreamOptions = {}): R
   const { onFirstPull } = options;
   let ended = false;
   let pulled = false;
+  let givenAway = false;
   let onData: (chunk: Buffer) => void = () => undefined;
-  return new ReadableStream<Uint8Array>(
+  let onEnd = () => undefined as void;
+  let onClose = () => undefined as void;
+  let onError: (error: Error) => void = () => undefined;
+  const stream = new ReadableStream<Uint8Array>(
     {
       start(controller) {
         onData = (chunk) => {
           controller.enqueue(chunk);
           if ((controller.desiredSize ?? 0) <= 0) source.pause();
         };
-        source.on("data", onData);
-        source.once("end", () => {
-          // after a cancel (an early answer, the rest of the body drained) the stream is closed already
+        onEnd = () => {
+          // after a cancel (an early answer drains the request) the stream is already closed
           if (ended) return;
           ended = true;
           controller.close();
-        });
+        };
         // an aborted request closes without ending: the consumer must see a failure, not EOF
-        source.once("close", () => {
+        onClose = () => {
           if (!ended) controller.error(new ClientClosedError("stream closed before its end"));
-        });
-        source.once("error", (error) => {
+        };
+        onError = (error) => {
+          if (ended) return;
           ended = true;
           controller.error(options.fromClient ? new ClientClosedError(error.message, { cause: error }) : error);
-        });
+        };
+        source.on("data", onData);
+        source.once("end", onEnd);
+        source.once("close", onClose);
+        source.once("error", onError);
         source.pause();
       },
-      pull() {
+      pull(controller) {
+        if (givenAway) return controller.error(new Error("the stream's source was handed to another consumer"));
         if (!pulled) {
           pulled = true;
           onFirstPull?.(); // e.g. send `100 Continue` only once the body is really wanted
@@ -71,8 +99,61 @@ export function webStreamOf(source: Readable, options: WebStreamOptions = {}): R
       },
     },
     // chunks, not bytes: a few hundred KiB in flight at most; none before a first read when that matters
-    { highWaterMark: onFirstPull ? 0 : 16 },
+    { highWaterMark: onFirstPull || options.detachable ? 0 : 16 },
   );
+  if (options.detachable) {
+    Object.defineProperty(stream, NODE_SOURCE, {
+      value: () => {
+        if (pulled || ended || givenAway) return undefined;
+        givenAway = true;
+        source.off("data", onData);
+        source.off("end", onEnd);
+        source.off("close", onClose);
+        source.off("error", onError);
+        return source;
+      },
+    });
+  }
+  return stream;
+}
+
+/**
+ * Pipes a Node stream to a Node writable (the fast path of a download: no web stream between),
+ * with the guarantees of writeWebStream: stops if the peer goes away (the source is destroyed,
+ * releasing its storage connection), or, with `stallMs`, if the peer accepts nothing for that
+ * long. Rejects with the source's error (the caller then breaks the response off).
+ */
+export function pipeNodeStream(source: Readable, target: Writable, stallMs?: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      source.off("data", watch);
+      target.off("drain", relax);
+      if (error) reject(error);
+      else resolve();
+    };
+    // backpressure that lasts: the peer stopped reading
+    const watch = () => {
+      if (stallMs === undefined || timer || !target.writableNeedDrain) return;
+      timer = setTimeout(() => {
+        target.destroy();
+        source.destroy();
+      }, stallMs);
+    };
+    const relax = () => {
+      clearTimeout(timer);
+      timer = undefined;
+    };
+    source.on("data", watch);
+    target.on("drain", relax);
+    source.once("error", (error) => finish(error));
+    target.once("close", () => {
+      if (!source.readableEnded) source.destroy();
+      finish();
+    });
+    source.pipe(target);
+  });
 }
 
 /**

@@ -9,6 +9,14 @@ export interface BlockWriterOptions {
   concurrency: number;
 }
 
+/** What writeBlocks wrote: blocks to commit, or (`etag`) a whole blob already written. */
+export interface WrittenBlocks {
+  blockIds: string[];
+  bytes: number;
+  /** Set when the body fit in one block and `whole` was asked: the blob exists, nothing to commit. */
+  etag?: string;
+}
+
 /**
  * Streams a request body into staged blocks of `blobName`, hashing as the bytes pass.
  * Memory stays bounded whatever the body size: at most `concurrency` blocks are in flight and
@@ -20,8 +28,11 @@ export async function writeBlocks(
   blobName: string,
   body: AsyncIterable<Uint8Array>,
   hasher: Hasher,
-  options: BlockWriterOptions,
-): Promise<{ blockIds: string[]; bytes: number }> {
+  options: BlockWriterOptions & {
+    /** The body is the whole blob: if it fits in one block, write it with one call (BlobStore.create). */
+    whole?: boolean;
+  },
+): Promise<WrittenBlocks> {
   const nonce = randomBytes(8).toString("hex");
   const blockIds: string[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -68,6 +79,10 @@ export async function writeBlocks(
           filled = 0;
         }
       }
+    }
+    if (options.whole && blockIds.length === 0) {
+      // one request instead of stage + commit (the bytes were hashed as they came)
+      return { blockIds, bytes, etag: await blobs.create(blobName, block.subarray(0, filled)) };
     }
     if (filled > 0) await stage(block, filled);
   } finally {

@@ -14,6 +14,8 @@ export interface LifecycleOptions {
   batchSize: number;
   retention: RetentionRule[];
   now: () => number;
+  /** Told of each manifest (or whole repository) deleted, so this instance's caches drop it at once. */
+  forget?: (repository: string, digest?: string) => void;
 }
 
 export interface CollectOptions {
@@ -71,6 +73,7 @@ export class LifecycleService {
       report.retention = await new Retention(collection, metadata, blobs).apply(this.options.retention, {
         dryRun,
         now: this.options.now,
+        ...(this.options.forget ? { forget: this.options.forget } : {}),
       });
       report.sweep = await new BlobSweeper(collection, blobs).sweep({
         graceMs,
@@ -95,6 +98,7 @@ export class LifecycleService {
       throw new RegistryError("NAME_UNKNOWN", "repository name not known to registry", { name: repository });
     const rows = await this.storage.collection.deleteRepositoryRows(repository);
     await this.storage.collection.removeFromCatalog(repository);
+    this.options.forget?.(repository);
     return { rows };
   }
 

@@ -3,6 +3,7 @@ import type { CollectionStore } from "../storage/ports/collection-store.js";
 import type { ManifestRecord, MetadataStore } from "../storage/ports/metadata-store.js";
 import { mapLimit } from "../lib/map-limit.js";
 import { manifestBlobName } from "./blob-names.js";
+import { ManifestCache } from "./manifest-cache.js";
 import { RegistryError, tooLarge } from "./errors.js";
 import { digestOf } from "./hasher.js";
 import { parseManifest, type Descriptor } from "./manifest-parser.js";
@@ -56,13 +57,18 @@ export interface ManifestServiceOptions {
 const CHECK_CONCURRENCY = 16;
 
 export class ManifestService implements Manifests {
+  /** Content by digest, for a bounded time (see manifest-cache.ts for what that bounds). */
+  private readonly cache: ManifestCache;
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
     private readonly options: ManifestServiceOptions,
     /** Garbage collection's claim on referenced blobs (see blob-sweeper.ts); absent: no sweeps. */
     private readonly collection?: CollectionStore,
-  ) {}
+  ) {
+    this.cache = new ManifestCache(options.now);
+  }
 
   get maxBytes(): number {
     return this.options.maxManifestBytes;
@@ -87,7 +93,11 @@ export class ManifestService implements Manifests {
       if (digest !== reference)
         throw new RegistryError("DIGEST_INVALID", "manifest digest does not match content", { reference, digest });
     }
-    await this.checkReferences(repository, parsed.blobs, parsed.manifests);
+    // A manifest already stored here had its references checked when it was stored: tagging
+    // it again (a CI pushing tags) costs one read instead of one per layer.
+    if (!(await this.metadata.getManifest(repository, digest))) {
+      await this.checkReferences(repository, parsed.blobs, parsed.manifests);
+    }
 
     const record: ManifestRecord = {
       digest,
@@ -119,10 +129,21 @@ export class ManifestService implements Manifests {
    * repository may hold the same content).
    */
   async delete(repository: string, reference: string): Promise<void> {
+    if (isDigest(reference)) this.cache.forget(repository, reference);
     const deleted = isDigest(reference)
       ? await this.metadata.deleteManifest(repository, reference)
       : await this.metadata.deleteTag(repository, reference);
+    if (isDigest(reference)) this.cache.forget(repository, reference); // a read racing the delete
     if (!deleted) throw unknown(reference);
+  }
+
+  /**
+   * Stops serving a manifest this instance may have cached, or all of a repository's: garbage
+   * collection and retention delete in storage directly, and this instance must not lag them.
+   */
+  forget(repository: string, digest?: string): void {
+    if (digest) this.cache.forget(repository, digest);
+    else this.cache.forgetRepository(repository);
   }
 
   /** The manifest a tag or digest names in a repository. */
@@ -134,9 +155,13 @@ export class ManifestService implements Manifests {
       if (tag.content) return { digest: tag.digest, mediaType: tag.mediaType, content: tag.content };
       reference = tag.digest;
     }
+    const cached = this.cache.get(repository, reference);
+    if (cached) return cached;
     const record = await this.find(repository, reference);
     const content = record.content ?? (await this.blobs.readAll(record.blobName as string));
-    return { digest: record.digest, mediaType: record.mediaType, content };
+    const manifest = { digest: record.digest, mediaType: record.mediaType, content };
+    this.cache.set(repository, manifest);
+    return manifest;
   }
 
   /** HEAD: metadata only. By tag this is a single point read. */
@@ -146,7 +171,12 @@ export class ManifestService implements Manifests {
       if (!tag) throw unknown(reference);
       return tag;
     }
-    return this.find(repository, reference);
+    const digest = reference;
+    const cached = this.cache.get(repository, digest);
+    if (cached) return { digest, mediaType: cached.mediaType, size: cached.content.byteLength };
+    const record = await this.find(repository, digest);
+    if (record.content) this.cache.set(repository, { digest, mediaType: record.mediaType, content: record.content });
+    return record;
   }
 
   private async find(repository: string, digest: string): Promise<ManifestRecord> {

@@ -28,6 +28,13 @@ interface Node {
   children: string[];
 }
 
+export interface RetentionRun {
+  dryRun: boolean;
+  now: () => number;
+  /** Told of each manifest deleted (this instance's manifest cache drops it). */
+  forget?: (repository: string, digest: string) => void;
+}
+
 /**
  * Retention: applies the rules to each repository, a repository at a time (memory: one
  * repository's manifests). Tags beyond `keepTags` are removed first; then manifests are kept
@@ -42,7 +49,7 @@ export class Retention {
     private readonly blobs: BlobStore,
   ) {}
 
-  async apply(rules: RetentionRule[], options: { dryRun: boolean; now: () => number }): Promise<RetentionReport> {
+  async apply(rules: RetentionRule[], options: RetentionRun): Promise<RetentionReport> {
     const report: RetentionReport = { tags: 0, manifests: 0 };
     if (rules.length === 0) return report;
     let after: string | undefined;
@@ -60,7 +67,7 @@ export class Retention {
   private async applyTo(
     repository: string,
     rule: RetentionRule,
-    options: { dryRun: boolean; now: () => number },
+    options: RetentionRun,
     report: RetentionReport,
   ): Promise<void> {
     let tags = await this.store.tagRows(repository);
@@ -96,6 +103,7 @@ export class Retention {
         const current = await this.metadata.getManifest(repository, node.digest);
         if (!current || current.createdAt !== node.createdAt) continue;
         if (!(await this.metadata.deleteManifest(repository, node.digest))) continue;
+        options.forget?.(repository, node.digest);
       }
       report.manifests++;
     }

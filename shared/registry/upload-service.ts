@@ -118,9 +118,12 @@ export class UploadService implements Uploads {
   }
 
   /** PUT ?digest=: append the final chunk if any, verify the digest, and publish the blob. */
-  async complete(repository: string, id: string, digest: string, body: Body): Promise<BlobRecord> {
+  async complete(repository: string, id: string, digest: string, rawBody: Body): Promise<BlobRecord> {
     const { algorithm } = parseDigest(digest);
     const loaded = await this.load(repository, id);
+    const body = await nonEmptyBody(rawBody);
+    // POST then PUT with the whole blob (containerd): no session row update in between
+    if (body && loaded.session.offset === 0) return this.completeWhole(loaded.session, digest, body);
     const session = await this.appendBody(loaded.session, loaded.etag, body, false);
     const blobName = uploadBlobName(id);
     if (session.blobEtag === null) await this.blobs.commitBlocks(blobName, [], null); // empty blob
@@ -141,6 +144,30 @@ export class UploadService implements Uploads {
       throw error;
     }
     if (record.blobName !== blobName && !(await this.claimLinked(repository, record))) throw collected();
+    return record;
+  }
+
+  /**
+   * The whole blob in the completing request: written (one Put Blob when it fits in a block),
+   * verified, indexed, and the session replaced by the repository link in one transaction.
+   */
+  private async completeWhole(session: UploadSession, digest: string, body: Body): Promise<BlobRecord> {
+    let record: BlobRecord;
+    try {
+      record = await this.writeWhole(session.id, body, digest);
+    } catch (error) {
+      // another request wrote this upload's blob first
+      if (error instanceof ConcurrentUpdateError) throw outOfOrder(session.repository, session.id, session.offset);
+      if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await this.discard(session);
+      throw error;
+    }
+    try {
+      await this.metadata.completeUpload(session.repository, session.id, record);
+    } catch (error) {
+      if (error instanceof ConcurrentUpdateError)
+        throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
+      throw error;
+    }
     return record;
   }
 
@@ -243,12 +270,17 @@ export class UploadService implements Uploads {
     const hasher = fastHasher(parseDigest(digest).algorithm);
     const blobName = uploadBlobName(id);
     try {
-      const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, this.options);
+      const written = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, {
+        ...this.options,
+        whole: true,
+      });
+      const { blockIds, bytes } = written;
       const actual = hasher.digest();
       if (actual !== digest) {
         throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
       }
-      await this.blobs.commitBlocks(blobName, blockIds, null);
+      // a small body was written whole (one Put Blob) before its digest could be known
+      if (!written.etag) await this.blobs.commitBlocks(blobName, blockIds, null);
       return await this.publish({ digest, blobName, size: bytes });
     } catch (error) {
       // no session records these bytes, so no purge could ever find them: drop them now

@@ -1,12 +1,21 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { answering } from "../answering.js";
 import type { FetchHandler, RequestObserver } from "../fetch-handler.js";
 import { HttpError, methodNotAllowed } from "../http-error.js";
 import { UI_ASSET_PREFIX } from "./ui-paths.js";
 
-/** Where `npm run build` puts the bundle (dist/shared/http/ui -> dist/ui). */
-export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL("../../../ui/", import.meta.url));
+/**
+ * Where `npm run build` puts the UI bundle: dist/ui, seen from this module's compiled file
+ * (dist/shared/http/ui) or from the bundled server (dist/server.mjs), which inlines this module.
+ */
+const ASSET_DIRS = [new URL("../../../ui/", import.meta.url), new URL("./ui/", import.meta.url)].map((url) =>
+  fileURLToPath(url),
+);
+export const DEFAULT_ASSETS_DIR =
+  ASSET_DIRS.find((dir) => existsSync(join(dir, "manifest.json"))) ?? (ASSET_DIRS[0] as string);
 
 /** Written by tools/build-ui.mjs next to the bundle: the content-hashed file names. */
 interface BuildManifest {

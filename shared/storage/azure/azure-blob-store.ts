@@ -37,13 +37,26 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
+  async create(blobName: string, data: Uint8Array): Promise<string> {
+    try {
+      const result = await this.container
+        .getBlockBlobClient(blobName)
+        .upload(data, data.byteLength, { conditions: { ifNoneMatch: "*" } });
+      return result.etag as string;
+    } catch (error) {
+      if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);
+      throw error;
+    }
+  }
+
   async put(blobName: string, data: Uint8Array): Promise<void> {
     await this.container.getBlockBlobClient(blobName).uploadData(data);
   }
 
   async read(blobName: string, offset = 0, length?: number): Promise<ReadableStream<Uint8Array>> {
     const response = await this.container.getBlobClient(blobName).download(offset, length);
-    return webStreamOf(response.readableStreamBody as Readable);
+    // detachable: the Node adapter pipes the SDK's stream straight into the socket
+    return webStreamOf(response.readableStreamBody as Readable, { detachable: true });
   }
 
   async readAll(blobName: string): Promise<Uint8Array> {

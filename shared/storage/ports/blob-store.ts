@@ -13,6 +13,11 @@ export interface BlobStore {
    * Returns the new etag; throws ConcurrentUpdateError when the guard fails.
    */
   commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null): Promise<string>;
+  /**
+   * Writes a whole blob in one call if it does not exist yet (a small upload: one request
+   * instead of stage + commit). Returns its etag; throws ConcurrentUpdateError if it exists.
+   */
+  create(blobName: string, data: Uint8Array): Promise<string>;
   /** Writes a small blob in one call (manifests too large to keep inline). */
   put(blobName: string, data: Uint8Array): Promise<void>;
   /** Streams `length` bytes from `offset` (to the end when length is undefined). */
