@@ -1,3 +1,5 @@
+import type { Server as TlsServer } from "node:tls";
+import { gracefulShutdown } from "../adapters/graceful-shutdown.js";
 import { createNodeServer } from "../adapters/node-http.js";
 import { startBackgroundJobs } from "../app/background-jobs.js";
 import { buildApp } from "../app/build-app.js";
@@ -7,6 +9,8 @@ import { accessLogger } from "../http/access-log.js";
 import type { AzuriteInstance } from "./azurite.js";
 import { azuriteLocation, startDataDirAzurite } from "./data-dir-azurite.js";
 import { connectionsWithinFileLimit } from "./open-file-limit.js";
+import { loadTlsCredentials, type TlsCredentials } from "./tls-credentials.js";
+import { reloadTlsOnChange } from "./tls-reloader.js";
 
 /**
  * `npm start`: the registry as a plain Node HTTP server. With no storage connection string it
@@ -25,9 +29,12 @@ async function main(): Promise<void> {
   const observe = accessLogger(process.env.STOWAGE_ACCESS_LOG === "true");
   let app;
   let bootstrap;
+  let tls: TlsCredentials | undefined;
   try {
     app = await buildApp(config, { observe, log, ...(azurite ? { connectionString: azurite.connectionString } : {}) });
     bootstrap = await app.prepare();
+    // after the app: a certificate kept in Key Vault is read through the app's secret store
+    if (config.tls) tls = await loadTlsCredentials(config.tls, app.auth.secrets);
   } catch (error) {
     await azurite?.stop(); // do not leave the embedded Azurite behind
     throw error;
@@ -37,19 +44,26 @@ async function main(): Promise<void> {
   if (message) console.log(message);
   const jobs = startBackgroundJobs(app, log);
   const maxConnections = connectionsWithinFileLimit(config.http.maxConnections);
-  const server = createNodeServer(app.handle, { ...config.http, maxConnections });
+  const server = createNodeServer(app.handle, { ...config.http, maxConnections }, tls?.options);
+  const shutdown = gracefulShutdown(server);
+  let stopReloading = () => undefined as void;
+  if (config.tls && tls) {
+    console.log(`TLS: certificate from ${tls.description}`);
+    stopReloading = reloadTlsOnChange(server as TlsServer, config.tls, tls, log, app.auth.secrets);
+  }
   server.listen(config.port, config.host, () => {
     const address = server.address() as { port: number };
-    console.log(`Stowage listening on http://${config.host}:${address.port}`);
+    console.log(`Stowage listening on ${tls ? "https" : "http"}://${config.host}:${address.port}`);
   });
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: stopping`);
-    server.close();
-    server.closeAllConnections();
+    console.log(`${signal}: stopping (requests in progress get ${config.shutdownGraceMs / 1000} s to finish)`);
+    stopReloading();
+    const cut = await shutdown.shutdown(config.shutdownGraceMs);
+    if (cut > 0) console.log(`${cut} request(s) still in progress were cut off`);
     await jobs.stop(); // deliveries in hand finish (or come back later from the queue)
     await azurite?.stop();
     process.exit(0);
