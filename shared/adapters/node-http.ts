@@ -59,7 +59,9 @@ export function createNodeServer(handle: FetchHandler, limits: ServerLimits, tls
  * timeout): answered in the registry's error JSON like everything else, then closed.
  */
 function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable) return void socket.destroy();
+  // a TLS failure (a handshake that times out or fails) has no HTTP to answer in: just close
+  const httpError = error.code?.startsWith("HPE_") || error.code === "ERR_HTTP_REQUEST_TIMEOUT";
+  if (!socket.writable || !httpError) return void socket.destroy();
   const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
   const body = JSON.stringify({ errors: [{ code: "UNSUPPORTED", message: "malformed HTTP request", detail: {} }] });
   socket.end(

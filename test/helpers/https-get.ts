@@ -17,7 +17,8 @@ export interface HttpsOptions {
   body?: Buffer | string;
   /** Trusted roots (PEM); without it the system's roots, which do not know the test CA. */
   ca?: string;
-  agent?: Agent;
+  /** `false`: a connection of its own (the global agent keeps connections alive). */
+  agent?: Agent | false;
   timeoutMs?: number;
 }
 
@@ -33,7 +34,7 @@ export function httpsRequest(url: string, options: HttpsOptions = {}): Promise<H
         method: options.method ?? "GET",
         headers: options.headers,
         ...(options.ca !== undefined ? { ca: options.ca } : {}),
-        ...(options.agent ? { agent: options.agent } : {}),
+        ...(options.agent !== undefined ? { agent: options.agent } : {}),
         timeout: options.timeoutMs ?? 10_000,
       },
       (res) => {
