@@ -46,11 +46,11 @@ async function main(): Promise<void> {
   const maxConnections = connectionsWithinFileLimit(config.http.maxConnections);
   const server = createNodeServer(app.handle, { ...config.http, maxConnections }, tls?.options);
   const shutdown = gracefulShutdown(server);
-  let stopReloading = () => undefined as void;
-  if (config.tls && tls) {
-    console.log(`TLS: certificate from ${tls.description}`);
-    stopReloading = reloadTlsOnChange(server as TlsServer, config.tls, tls, log, app.auth.secrets);
-  }
+  if (tls) console.log(`TLS: certificate from ${tls.description}`);
+  const stopReloading =
+    config.tls && tls
+      ? reloadTlsOnChange(server as TlsServer, config.tls, tls, log, app.auth.secrets)
+      : () => undefined;
   server.listen(config.port, config.host, () => {
     const address = server.address() as { port: number };
     console.log(`Stowage listening on ${tls ? "https" : "http"}://${config.host}:${address.port}`);
