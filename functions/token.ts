@@ -14,4 +14,5 @@ export async function tokenHandler(request: HttpRequest, _context: InvocationCon
 }
 
 app.http("token", { route: "token", methods: ["GET", "POST"], authLevel: "anonymous", handler: tokenHandler });
+app.http("revoke", { route: "token/revoke", methods: ["POST"], authLevel: "anonymous", handler: tokenHandler });
 app.http("jwks", { route: "token/jwks", methods: ["GET"], authLevel: "anonymous", handler: tokenHandler });

@@ -1,6 +1,6 @@
 import type { AccessRequest } from "../auth/access.js";
 import { bootstrapAdmin, type BootstrapResult } from "../auth/admin-bootstrap.js";
-import { anonymousIdentity, Authenticator } from "../auth/identities.js";
+import { ANONYMOUS, anonymousIdentity, Authenticator } from "../auth/identities.js";
 import { IdentityAdmin } from "../auth/identity-admin.js";
 import { LoginThrottle } from "../auth/login-throttle.js";
 import { RefreshTokens } from "../auth/refresh-tokens.js";
@@ -11,16 +11,21 @@ import type { TokenSettings } from "../auth/token-settings.js";
 import { TokenVerifier } from "../auth/token-verifier.js";
 import { notifyingRegistry } from "../events/notifying-registry.js";
 import type { RegistryEvent } from "../events/registry-event.js";
+import { adminRoutes } from "../http/api/admin-routes.js";
 import { createApiApp } from "../http/api/api-app.js";
 import type { ApiRoute } from "../http/api/api-route.js";
 import { routeByPath } from "../http/app-router.js";
+import { browseRoutes } from "../http/api/browse-routes.js";
 import type { Authorizer } from "../http/authorizer.js";
 import { BearerAuthorizer } from "../http/bearer-authorizer.js";
+import { lazyHandler } from "../http/lazy-handler.js";
 import type { FetchHandler, RequestObserver } from "../http/fetch-handler.js";
 import { createRegistryApp, type RegistryForRequest } from "../http/registry/registry-app.js";
 import { createTokenApp } from "../http/token/token-app.js";
+import { BrowseService } from "../registry/browse-service.js";
 import { RegistryService } from "../registry/registry-service.js";
-import { connectAzureStorage, type AzureStorage } from "../storage/azure/azure-storage.js";
+import { defaultAzureCredential } from "../storage/azure/azure-credential.js";
+import { connectAzureStorage, type AzureStorage, type StorageConnection } from "../storage/azure/azure-storage.js";
 import type { MessageReceiver, MessageSender } from "../storage/ports/message-queue.js";
 import type { SecretStore } from "../storage/ports/secret-store.js";
 import { DeadLetters } from "../webhooks/dead-letters.js";
@@ -82,14 +87,13 @@ export interface App {
 
 /** The one composition root: Azure storage -> domain services -> HTTP apps, with their decorators. */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const connectionString = options.connectionString ?? config.connectionString;
-  if (!connectionString) throw new ConfigError("STOWAGE_STORAGE_CONNECTION_STRING is not set");
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.log(line));
   const storage = connectAzureStorage({
-    connectionString,
+    ...(await storageConnection(config, options.connectionString)),
     container: config.container,
     tablePrefix: config.tablePrefix,
+    apiVersion: config.storageApiVersion,
   });
   const [secrets] = await Promise.all([options.secrets ?? openSecretStore(config.auth), storage.ensureCreated()]);
 
@@ -103,6 +107,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     maxPageSize: config.maxPageSize,
     autoMount: config.autoMount,
     uploadTtlMs: config.uploadTtlMs,
+    maxUploadsPerRepository: config.maxUploadsPerRepository,
     now,
   });
   const events = storage.queue<RegistryEvent>(config.events.queue);
@@ -119,7 +124,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.observe ? { observe: options.observe } : {}),
   });
   // each feature contributes its endpoints of the JSON API here
-  const apiRoutes: ApiRoute[] = [];
+  const apiRoutes: ApiRoute[] = [
+    ...browseRoutes({
+      browse: new BrowseService(storage.browse, storage.registry.metadata, {
+        maxPageSize: config.maxPageSize,
+        statsRowLimit: 1000,
+      }),
+      rulesOf: async ({ subject }) =>
+        subject === undefined || subject === ANONYMOUS
+          ? auth.anonymousRules
+          : ((await auth.authenticator.current(subject))?.rules ?? []),
+    }),
+    ...adminRoutes({ identities: auth.admin, webhooks, now }),
+  ];
   const apiApp = createApiApp(apiRoutes, {
     authorizer: options.authorizer ?? auth.authorizer,
     ...(options.observe ? { observe: options.observe } : {}),
@@ -132,9 +149,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.observe ? { observe: options.observe } : {}),
   });
 
+  // the web UI's module is imported on its first request: the registry's cold start skips it
+  const uiApp = lazyHandler(async () =>
+    (await import("../http/ui/ui-app.js")).createUiApp(options.observe ? { observe: options.observe } : {}),
+  );
+
   return {
     config,
-    handle: routeByPath({ token: tokenApp, api: apiApp, registry: registryApp }),
+    handle: routeByPath({ token: tokenApp, api: apiApp, ui: uiApp, registry: registryApp }),
     registry,
     auth,
     webhooks,
@@ -148,6 +170,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return bootstrap;
     },
   };
+}
+
+/** A connection string (given, or configured), else the configured account with DefaultAzureCredential. */
+async function storageConnection(config: Config, given: string | undefined): Promise<StorageConnection> {
+  const connectionString = given ?? config.connectionString;
+  if (connectionString) return { connectionString };
+  if (!config.storageAccount) {
+    throw new ConfigError("neither STOWAGE_STORAGE_CONNECTION_STRING nor STOWAGE_STORAGE_ACCOUNT is set");
+  }
+  return { account: { ...config.storageAccount, credential: await defaultAzureCredential() } };
 }
 
 /** Events, when any action is recorded: a notifying wrapper around the registry, per request. */
@@ -172,8 +204,9 @@ function buildAuth(config: Config, storage: AzureStorage, secrets: SecretStore, 
     now,
   );
   const anonymous = auth.anonymousPull.length > 0 ? anonymousIdentity(auth.anonymousPull) : undefined;
+  const authenticator = new Authenticator(storage.auth.identities, throttle, now);
   const tokens = new TokenService({
-    authenticator: new Authenticator(storage.auth.identities, throttle, now),
+    authenticator,
     refreshTokens: new RefreshTokens(storage.auth.refreshTokens, auth.refreshTokenTtlSeconds, now),
     issuer: new TokenIssuer(keys, settings, now),
     anonymous,
@@ -184,8 +217,9 @@ function buildAuth(config: Config, storage: AzureStorage, secrets: SecretStore, 
     trustProxy: auth.trustProxy,
     settings,
     anonymousRules,
+    login: (name, secret, address) => authenticator.login(name, secret, address),
   });
-  return { admin: new IdentityAdmin(storage.auth), keys, tokens, secrets, authorizer };
+  return { admin: new IdentityAdmin(storage.auth), keys, tokens, secrets, authorizer, authenticator, anonymousRules };
 }
 
 function buildWebhooks(

@@ -46,6 +46,21 @@ const schema = z.object({
   STOWAGE_DATA_DIR: z.string().min(1).default(".stowage"),
   /** Azure Storage connection string; when unset, `npm start` runs an embedded Azurite. */
   STOWAGE_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
+  /** Or the account's name, reached with DefaultAzureCredential (managed identity, service principal). */
+  STOWAGE_STORAGE_ACCOUNT: z
+    .string()
+    .regex(/^[a-z0-9]{3,24}$/, "3-24 lowercase letters and digits")
+    .optional(),
+  /** Its endpoints' suffix: https://<account>.blob.<suffix>; Azure Stack Hub: <region>.<external domain>. */
+  STOWAGE_STORAGE_ENDPOINT_SUFFIX: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, "a DNS suffix")
+    .default("core.windows.net"),
+  /** Pin the storage REST API version (x-ms-version, SAS sv); Azure Stack Hub accepts only older ones. */
+  STOWAGE_STORAGE_API_VERSION: z
+    .string()
+    .regex(/^20\d\d-\d\d-\d\d$/, "a storage service version such as 2019-07-07")
+    .optional(),
   STOWAGE_CONTAINER: z
     .string()
     .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "3-63 lowercase letters, digits and single hyphens")
@@ -72,6 +87,8 @@ const schema = z.object({
   STOWAGE_AUTO_MOUNT: bool.default(false),
   /** Seconds an upload may stay unfinished before it is forgotten (default one day). */
   STOWAGE_UPLOAD_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
+  /** Unfinished uploads one repository may have at once (POST answers 429 past it). */
+  STOWAGE_MAX_UPLOADS_PER_REPOSITORY: int(1, 100_000).default(1000),
 
   // ---- events (see shared/events) ----
   /** Azure Storage queue that receives one message per event, before the request is answered. */
@@ -151,6 +168,9 @@ const schema = z.object({
 
 export type Settings = z.infer<typeof schema>;
 
+/** The name of every setting (deployment templates are checked against it). */
+export const settingNames: readonly string[] = Object.keys(schema.shape);
+
 export interface Config {
   port: number;
   host: string;
@@ -160,6 +180,10 @@ export interface Config {
   shutdownGraceMs: number;
   dataDir: string;
   connectionString: string | undefined;
+  /** Storage by account name and DefaultAzureCredential (when no connection string is set). */
+  storageAccount: { name: string; endpointSuffix: string } | undefined;
+  /** Pinned storage REST API version (unset: the SDKs' own). */
+  storageApiVersion: string | undefined;
   container: string;
   tablePrefix: string;
   blobRedirect: boolean;
@@ -173,6 +197,7 @@ export interface Config {
   deleteEnabled: boolean;
   autoMount: boolean;
   uploadTtlMs: number;
+  maxUploadsPerRepository: number;
   events: EventsConfig;
   webhooks: WebhooksConfig;
   auth: AuthConfig;
@@ -267,6 +292,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const s = result.data;
+  if (s.STOWAGE_STORAGE_CONNECTION_STRING && s.STOWAGE_STORAGE_ACCOUNT) {
+    throw new ConfigError(
+      "invalid configuration:\n  set STOWAGE_STORAGE_CONNECTION_STRING or STOWAGE_STORAGE_ACCOUNT, not both",
+    );
+  }
   return {
     port: s.PORT,
     host: s.HOST,
@@ -281,6 +311,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: s.STOWAGE_SHUTDOWN_GRACE_SECONDS * 1000,
     dataDir: s.STOWAGE_DATA_DIR,
     connectionString: s.STOWAGE_STORAGE_CONNECTION_STRING,
+    storageAccount: s.STOWAGE_STORAGE_ACCOUNT
+      ? { name: s.STOWAGE_STORAGE_ACCOUNT, endpointSuffix: s.STOWAGE_STORAGE_ENDPOINT_SUFFIX }
+      : undefined,
+    storageApiVersion: s.STOWAGE_STORAGE_API_VERSION,
     container: s.STOWAGE_CONTAINER,
     tablePrefix: s.STOWAGE_TABLE_PREFIX,
     blobRedirect: s.STOWAGE_BLOB_REDIRECT,
@@ -294,6 +328,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deleteEnabled: s.STOWAGE_DELETE_ENABLED,
     autoMount: s.STOWAGE_AUTO_MOUNT,
     uploadTtlMs: s.STOWAGE_UPLOAD_TTL_SECONDS * 1000,
+    maxUploadsPerRepository: s.STOWAGE_MAX_UPLOADS_PER_REPOSITORY,
     events: {
       queue: s.STOWAGE_EVENT_QUEUE,
       actions: s.STOWAGE_EVENT_ACTIONS === "none" ? [] : (s.STOWAGE_EVENT_ACTIONS.split(",") as EventAction[]),

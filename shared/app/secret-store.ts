@@ -10,9 +10,11 @@ import { FileSecretStore } from "../storage/local/file-secret-store.js";
 export async function openSecretStore(config: AuthConfig): Promise<SecretStore> {
   if (!config.keyVault) return new FileSecretStore(config.secretsDir);
   const { KeyVaultSecretStore } = await import("../storage/azure/key-vault-secret-store.js");
+  const { defaultAzureCredential } = await import("../storage/azure/azure-credential.js");
   const { url, serviceVersion, disableChallengeResourceVerification } = config.keyVault;
   return new KeyVaultSecretStore({
     url,
+    credential: await defaultAzureCredential(), // the one storage uses too: one token cache per process
     disableChallengeResourceVerification,
     ...(serviceVersion ? { serviceVersion } : {}),
   });

@@ -37,9 +37,25 @@ export function parseRule(text: string): Rule {
   return rule;
 }
 
+/**
+ * Managing identities and webhooks (the web UI's admin pages) is the resource
+ * `registry:admin:*`. It is not a rule of its own: whoever may do everything to every
+ * repository (`*:*`, what `user add --admin` and the bootstrap `admin` get) may administer.
+ */
+export const ADMIN_ACCESS: AccessRequest = { type: "registry", name: "admin", actions: ["*"] };
+
+/** Whether the rules make their holder an administrator (see ADMIN_ACCESS). */
+export function isAdministrator(rules: Rule[]): boolean {
+  return rules.some((rule) => rule.type === "repository" && rule.name === "*" && rule.actions.includes("*"));
+}
+
 /** The actions the rules allow on one resource. */
 function allowedActions(rules: Rule[], type: Rule["type"], name: string): Set<Action> {
   const allowed = new Set<Action>();
+  if (type === ADMIN_ACCESS.type && name === ADMIN_ACCESS.name) {
+    if (isAdministrator(rules)) allowed.add("*");
+    return allowed;
+  }
   for (const rule of rules) {
     if (rule.type === type && matchesPattern(rule.name, name)) rule.actions.forEach((a) => allowed.add(a));
   }
@@ -74,4 +90,9 @@ export function accessAllows(access: AccessRequest[], type: Rule["type"], name: 
   return access.some(
     (a) => a.type === type && a.name === name && (a.actions.includes(action) || a.actions.includes("*")),
   );
+}
+
+/** Whether the rules allow one action on one resource (the token server would grant it). */
+export function rulesAllow(rules: Rule[], type: Rule["type"], name: string, action: Action): boolean {
+  return grantedAccess([{ type, name, actions: [action] }], rules).length > 0;
 }

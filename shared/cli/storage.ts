@@ -9,10 +9,10 @@ import { runningAzurite, startDataDirAzurite } from "../server/data-dir-azurite.
  */
 export async function openStorage(
   config: Config,
-): Promise<{ connectionString: string; close(): Promise<void>; description: string }> {
-  if (config.connectionString) {
+): Promise<{ connectionString: string | undefined; close(): Promise<void>; description: string }> {
+  if (config.connectionString || config.storageAccount) {
     return {
-      connectionString: config.connectionString,
+      connectionString: config.connectionString, // undefined: the account, with DefaultAzureCredential
       close: async () => undefined,
       description: "the configured storage account",
     };

@@ -41,6 +41,8 @@ export function webStreamOf(source: Readable, options: WebStreamOptions = {}): R
         };
         source.on("data", onData);
         source.once("end", () => {
+          // after a cancel (an early answer, the rest of the body drained) the stream is closed already
+          if (ended) return;
           ended = true;
           controller.close();
         });

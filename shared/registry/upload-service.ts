@@ -16,6 +16,8 @@ export interface UploadOptions extends BlockWriterOptions {
   autoMount: boolean;
   /** An upload not finished this long after it started is gone (BLOB_UPLOAD_UNKNOWN). */
   uploadTtlMs: number;
+  /** Unfinished uploads one repository may have open; past it POST is TOOMANYREQUESTS. */
+  maxUploadsPerRepository: number;
   /** The clock (milliseconds since the epoch); tests move it instead of sleeping. */
   now: () => number;
 }
@@ -73,14 +75,28 @@ export class UploadService implements Uploads {
       await this.metadata.linkBlob(repository, record);
       return { kind: "blob", record, mounted: false };
     }
-    await this.metadata.createUpload({
-      repository,
-      id,
-      offset: 0,
-      blobEtag: null,
-      startedAt: new Date(this.options.now()).toISOString(),
-    });
+    await this.openSession(repository, id);
     return { kind: "session", id };
+  }
+
+  /**
+   * Creates the session row while counting the repository's other live ones, in parallel so
+   * the limit costs no extra round trip; concurrent POSTs may overshoot it by how many are in flight.
+   */
+  private async openSession(repository: string, id: string): Promise<void> {
+    const now = this.options.now();
+    const limit = this.options.maxUploadsPerRepository;
+    const since = new Date(now - this.options.uploadTtlMs).toISOString();
+    const [, open] = await Promise.all([
+      this.metadata.createUpload({ repository, id, offset: 0, blobEtag: null, startedAt: new Date(now).toISOString() }),
+      this.metadata.countUploads(repository, id, since, limit),
+    ]);
+    if (open < limit) return;
+    await this.metadata.deleteUpload(repository, id);
+    throw new RegistryError("TOOMANYREQUESTS", "too many unfinished uploads in this repository", {
+      limit,
+      retryAfterSeconds: 60,
+    });
   }
 
   /** GET on an upload: how many bytes it holds. */
@@ -221,13 +237,19 @@ export class UploadService implements Uploads {
   private async writeWhole(id: string, body: Body, digest: string): Promise<BlobRecord> {
     const hasher = fastHasher(parseDigest(digest).algorithm);
     const blobName = uploadBlobName(id);
-    const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, this.options);
-    const actual = hasher.digest();
-    if (actual !== digest) {
-      throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
+    try {
+      const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, this.options);
+      const actual = hasher.digest();
+      if (actual !== digest) {
+        throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
+      }
+      await this.blobs.commitBlocks(blobName, blockIds, null);
+      return await this.publish({ digest, blobName, size: bytes });
+    } catch (error) {
+      // no session records these bytes, so no purge could ever find them: drop them now
+      await this.dropUnlessIndexed(blobName, digest).catch(() => undefined);
+      throw error;
     }
-    await this.blobs.commitBlocks(blobName, blockIds, null);
-    return this.publish({ digest, blobName, size: bytes });
   }
 
   /** Indexes a verified blob. If the registry already had it, keep the existing copy. */
@@ -243,7 +265,11 @@ export class UploadService implements Uploads {
     const blobName = uploadBlobName(session.id);
     // A completion that indexed this blob, then failed before removing its session (a crash,
     // a storage error), left the index pointing here: those bytes are no longer the session's.
-    const digest = (await this.finishHash(session)).digestSoFar;
+    await this.dropUnlessIndexed(blobName, (await this.finishHash(session)).digestSoFar);
+  }
+
+  /** Deletes an upload's bytes unless the blob index serves them as `digest`. */
+  private async dropUnlessIndexed(blobName: string, digest: string | undefined): Promise<void> {
     if (digest && (await this.metadata.getBlob(digest))?.blobName === blobName) return;
     await this.blobs.delete(blobName);
   }

@@ -2,14 +2,14 @@ import type { Server as TlsServer } from "node:tls";
 import { gracefulShutdown } from "../adapters/graceful-shutdown.js";
 import { createNodeServer } from "../adapters/node-http.js";
 import { startBackgroundJobs } from "../app/background-jobs.js";
-import { buildApp } from "../app/build-app.js";
+import { buildApp, type App } from "../app/build-app.js";
 import { ConfigError, loadConfig } from "../app/config.js";
 import { bootstrapMessage } from "../auth/admin-bootstrap.js";
 import { accessLogger } from "../http/access-log.js";
 import type { AzuriteInstance } from "./azurite.js";
 import { azuriteLocation, startDataDirAzurite } from "./data-dir-azurite.js";
 import { connectionsWithinFileLimit } from "./open-file-limit.js";
-import { loadTlsCredentials, type TlsCredentials } from "./tls-credentials.js";
+import { loadTlsCredentials } from "./tls-credentials.js";
 import { reloadTlsOnChange } from "./tls-reloader.js";
 
 /**
@@ -18,27 +18,32 @@ import { reloadTlsOnChange } from "./tls-reloader.js";
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  let azurite: AzuriteInstance | undefined;
-  if (!config.connectionString) {
-    azurite = await startDataDirAzurite(config.dataDir);
-    console.log(`storage: embedded Azurite (pid ${azurite.pid}), data in ${azuriteLocation(config.dataDir)}`);
-  } else {
-    console.log("storage: configured Azure Storage account");
-  }
   const log = (line: string) => console.log(line);
-  const observe = accessLogger(process.env.STOWAGE_ACCESS_LOG === "true");
-  let app;
-  let bootstrap;
-  let tls: TlsCredentials | undefined;
-  try {
-    app = await buildApp(config, { observe, log, ...(azurite ? { connectionString: azurite.connectionString } : {}) });
-    bootstrap = await app.prepare();
-    // after the app: a certificate kept in Key Vault is read through the app's secret store
-    if (config.tls) tls = await loadTlsCredentials(config.tls, app.auth.secrets);
-  } catch (error) {
-    await azurite?.stop(); // do not leave the embedded Azurite behind
-    throw error;
+  let azurite: AzuriteInstance | undefined;
+  let restored: App | undefined; // eslint-disable-line prefer-const -- assigned once the app exists
+  if (!config.connectionString && !config.storageAccount) {
+    azurite = await startDataDirAzurite(config.dataDir, {
+      log,
+      // containers, tables and queues made in Azurite's last unsaved seconds are made again
+      onRestart: async () => void (await restored?.storage.ensureCreated()),
+      onGiveUp: (reason) => void stop("storage lost", `${reason}: exiting so a supervisor restarts the server`),
+    });
+    stopAzurite = () => (azurite as AzuriteInstance).stop();
+    console.log(`storage: embedded Azurite (pid ${azurite.pid}), data in ${azuriteLocation(config.dataDir)}`);
+    console.log(EMBEDDED_STORAGE_WARNING);
+  } else {
+    console.log(`storage: Azure Storage account ${config.storageAccount?.name ?? "(connection string)"}`);
   }
+  const observe = accessLogger(process.env.STOWAGE_ACCESS_LOG === "true");
+  const app = await buildApp(config, {
+    observe,
+    log,
+    ...(azurite ? { connectionString: azurite.connectionString } : {}),
+  });
+  restored = app;
+  const bootstrap = await app.prepare();
+  // after the app: a certificate kept in Key Vault is read through the app's secret store
+  const tls = config.tls ? await loadTlsCredentials(config.tls, app.auth.secrets) : undefined;
   console.log(`secrets: ${app.auth.secrets.description}`);
   const message = bootstrapMessage(bootstrap, app.auth.secrets.description, true);
   if (message) console.log(message);
@@ -56,23 +61,42 @@ async function main(): Promise<void> {
     console.log(`Stowage listening on ${tls ? "https" : "http"}://${config.host}:${address.port}`);
   });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping (requests in progress get ${config.shutdownGraceMs / 1000} s to finish)`);
+  stopApp = async () => {
+    console.log(`requests in progress get ${config.shutdownGraceMs / 1000} s to finish`);
     stopReloading();
     const cut = await shutdown.shutdown(config.shutdownGraceMs);
     if (cut > 0) console.log(`${cut} request(s) still in progress were cut off`);
     await jobs.stop(); // deliveries in hand finish (or come back later from the queue)
-    await azurite?.stop();
-    process.exit(0);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+let stopAzurite: (() => Promise<void>) | undefined;
+let stopApp: (() => Promise<void>) | undefined;
+let stopping = false;
+
+/**
+ * Every way out goes through here, so the embedded Azurite is always stopped with a signal
+ * and writes its data back (a `kill -9` of this process cannot be caught: the next start then
+ * stops the orphaned Azurite the same way).
+ */
+async function stop(why: string, detail?: unknown): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const failed = detail !== undefined;
+  if (failed) console.error(`${why}:`, detail instanceof ConfigError ? detail.message : detail);
+  else console.log(`${why}: stopping`);
+  await stopApp?.().catch(() => undefined);
+  await stopAzurite?.().catch(() => undefined);
+  process.exit(failed ? 1 : 0);
+}
+
+const EMBEDDED_STORAGE_WARNING =
+  "note: the embedded Azurite is for development and single-node use. It writes its data to disk every " +
+  "5 s, so a crash of the machine or of Azurite loses what was acknowledged in the last seconds. " +
+  "Production uses an Azure or Azure Stack Hub storage account (STOWAGE_STORAGE_CONNECTION_STRING).";
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(signal));
+process.on("uncaughtException", (error) => void stop("uncaught exception", error));
+process.on("unhandledRejection", (error) => void stop("unhandled rejection", error));
+
+main().catch((error: unknown) => void stop("start-up failed", error));

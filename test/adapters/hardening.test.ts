@@ -9,6 +9,7 @@ import { sha256 } from "../helpers/content.js";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { httpsRequest } from "../helpers/https-get.js";
 import { open as openSocket, rawRequest as rawRequestOver, trickle, type RawOptions } from "../helpers/raw-http.js";
 import { createTestCa } from "../helpers/test-ca.js";
 import { createTestApp } from "../helpers/registry.js";
@@ -34,6 +35,15 @@ for (const transport of TRANSPORTS)
     const open = (p: number, localAddress?: string) => openSocket(p, localAddress, rawTls);
     const rawRequest = (p: number, head: string, options: RawOptions = {}) =>
       rawRequestOver(p, head, { ...options, ...(rawTls ? { tls: rawTls } : {}) });
+    /** A whole request over the transport under test (fetch cannot be given the test CA). */
+    const send = async (path: string, init: { method?: string; body?: Buffer } = {}) => {
+      if (!rawTls) {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, init);
+        return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
+      }
+      const answer = await httpsRequest(`https://127.0.0.1:${port}${path}`, { ...init, ca: rawTls.ca, agent: false });
+      return { status: answer.status, body: Buffer.from(answer.body) };
+    };
     const observed: { method: string; path: string; status: number }[] = [];
     const limits = {
       headersTimeoutMs: 2000,
@@ -173,6 +183,25 @@ for (const transport of TRANSPORTS)
       await new Promise((resolve) => setTimeout(resolve, 200));
       const patch = observed.find((o) => o.method === "PATCH" && o.path === location);
       assert.equal(patch?.status, 499, "an aborted body is not a server error");
+    });
+
+    it("closes 500 connections trickling headers within the timeout, while a push and a pull go through", async () => {
+      // 25 client addresses x 20 connections: the per-address limit, 500 in all
+      const sockets = await Promise.all(Array.from({ length: 500 }, (_, i) => open(port, `127.0.5.${1 + (i % 25)}`)));
+      const closedAfter = Promise.all(
+        sockets.map((socket) =>
+          trickle(socket, `GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Slow: ${"a".repeat(100)}\r\n\r\n`, 500),
+        ),
+      );
+      const base = `/v2/hostile/busy`;
+      const layer = Buffer.alloc(256 * 1024, 3);
+      const pushed = await send(`${base}/blobs/uploads/?digest=${sha256(layer)}`, { method: "POST", body: layer });
+      assert.equal(pushed.status, 201, pushed.body.toString());
+      const pulled = await send(`${base}/blobs/${sha256(layer)}`);
+      assert.equal(pulled.status, 200);
+      assert.ok(pulled.body.equals(layer));
+      const took = await closedAfter;
+      assert.ok(Math.max(...took) < limits.headersTimeoutMs + 2500, `last closed after ${Math.max(...took)} ms`);
     });
 
     it("does not cut a slow but steady upload", async () => {

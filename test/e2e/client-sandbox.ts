@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startContainerd as startPrivateContainerd } from "./containerd.js";
 import { writeOciLayout, type OciImage } from "./oci-image.js";
 import { run, searchPath, startDaemon, waitForDaemon, type Daemon } from "./processes.js";
 
@@ -111,49 +112,15 @@ export class ClientSandbox {
       ]);
   }
 
-  /** A private containerd: its own root, state, socket and config, no CRI plugin. */
+  /** A private containerd (see containerd.ts) under `<work>/<name>`, stopped by `close`. */
   async startContainerd(name: string): Promise<{ daemon: Daemon; socket: string; root: string }> {
     const dir = join(this.work, name);
-    await mkdir(dir, { recursive: true });
-    const socket = join(dir, "c.sock");
-    const config = join(dir, "config.toml");
-    await writeFile(
-      config,
-      [
-        "version = 2",
-        `root = "${join(dir, "root")}"`,
-        `state = "${join(dir, "state")}"`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-        "[grpc]",
-        `  address = "${socket}"`,
-        "[ttrpc]",
-        `  address = "${socket}.ttrpc"`,
-        "[debug]",
-        '  address = ""',
-        "[metrics]",
-        '  address = ""',
-        "[plugins]",
-        '  [plugins."io.containerd.internal.v1.opt"]',
-        `    path = "${join(dir, "opt")}"`,
-        "",
-      ].join("\n"),
-    );
-    const daemon = startDaemon(`containerd (${name})`, "containerd", ["--config", config], {
-      env: this.env,
-      logFile: join(dir, "containerd.log"),
+    const started = await startPrivateContainerd(dir, this.env, {
+      name,
+      startTimeoutMs: DAEMON_START_MS,
+      started: (daemon) => this.daemons.unshift(daemon),
     });
-    this.daemons.unshift(daemon);
-    try {
-      await waitForDaemon(
-        daemon,
-        () => run("ctr", ["--address", socket, "version"], { env: this.env, timeoutMs: 10_000 }),
-        DAEMON_START_MS,
-      );
-    } catch (error) {
-      await daemon.stop(5_000);
-      throw error;
-    }
-    return { daemon, socket, root: join(dir, "root") };
+    return { ...started, root: join(dir, "root") };
   }
 
   /**

@@ -12,8 +12,8 @@ const MAIN = fileURLToPath(new URL("../../shared/server/main.js", import.meta.ur
 const OUTPUT_LIMIT = 64 * 1024;
 
 export interface ServerProcessOptions {
-  /** Azure Storage connection string (an Azurite started by the suite). */
-  connectionString: string;
+  /** Azure Storage connection string (an Azurite started by the suite); omitted: the server's embedded Azurite in `dataDir`. */
+  connectionString?: string;
   /** Blob container; random when omitted. Give two servers the same one to share state. */
   container?: string;
   /** Table prefix; random when omitted. */
@@ -84,7 +84,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   Object.assign(env, {
     PORT: "0", // the server binds a free port and prints it: no race with other port pickers
     HOST: "127.0.0.1",
-    STOWAGE_STORAGE_CONNECTION_STRING: options.connectionString,
+    ...(options.connectionString ? { STOWAGE_STORAGE_CONNECTION_STRING: options.connectionString } : {}),
     STOWAGE_CONTAINER: container,
     STOWAGE_TABLE_PREFIX: tablePrefix,
     STOWAGE_ADMIN_PASSWORD: adminPassword,

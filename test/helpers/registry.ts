@@ -19,6 +19,7 @@ export const SMALL_REGISTRY: RegistryOptions = {
   maxPageSize: 100,
   autoMount: false,
   uploadTtlMs: 60_000,
+  maxUploadsPerRepository: 1000,
   now: Date.now,
 };
 

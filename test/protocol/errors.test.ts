@@ -156,8 +156,8 @@ describe("OCI Distribution: errors", () => {
   });
 
   describe("Unknown endpoints and methods", () => {
-    it("a path outside the API answers 404 UNSUPPORTED with an error body", async () => {
-      for (const path of ["/", "/v1/", "/v3/", "/v2/repo/unknown", "/api/v1/unknown"]) {
+    it("a path outside the API (and the web UI at `/`) answers 404 UNSUPPORTED with an error body", async () => {
+      for (const path of ["/index.html", "/v1/", "/v3/", "/v2/repo/unknown", "/api/v1/unknown"]) {
         await assertError(await registry.fetch(path), 404, "UNSUPPORTED");
       }
     });

@@ -57,6 +57,16 @@ describe("Registry events", () => {
     assert.ok(event.source.instanceID);
   });
 
+  it("with STOWAGE_PUBLIC_URL the event URL is the public one, whatever Host the pusher sent", async () => {
+    const published = await createTestRegistry(azurite().connectionString, {
+      STOWAGE_EVENT_ACTIONS: "push",
+      STOWAGE_PUBLIC_URL: "https://registry.example.com",
+    });
+    const image = await pushImage(published, "events/public", "v1");
+    const [event] = await drain(published);
+    assert.equal(event?.target.url, `https://registry.example.com/v2/events/public/manifests/${image.digest}`);
+  });
+
   it("pulls, tag and manifest deletes, blob deletes and mounts queue their events when enabled", async () => {
     const image = await pushImage(registry, "events/more", "v1");
     await registry.fetch(`/v2/events/more/manifests/v1`);

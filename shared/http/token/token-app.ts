@@ -13,10 +13,12 @@ import { MalformedCredentialsError, parseTokenRequest } from "./token-request.js
 
 export const TOKEN_PATH = "/token";
 export const JWKS_PATH = "/token/jwks";
+/** RFC 7009 revocation of a refresh token (the web UI's sign-out). */
+export const REVOKE_PATH = "/token/revoke";
 
 /** Whether a path belongs to the token endpoint. */
 export function isTokenPath(path: string): boolean {
-  return path === TOKEN_PATH || path === JWKS_PATH;
+  return path === TOKEN_PATH || path === JWKS_PATH || path === REVOKE_PATH;
 }
 
 export interface TokenAppOptions extends PublicUrlOptions {
@@ -41,6 +43,7 @@ async function route(options: TokenAppOptions, request: Request, info: RequestIn
     if (request.method !== "GET") throw methodNotAllowed(request.method, ["GET"]);
     return json(await options.keys.jwks(), { "Cache-Control": "public, max-age=300" });
   }
+  if (path === REVOKE_PATH) return revoke(options, request);
   if (path !== TOKEN_PATH) throw new HttpError(404, "UNSUPPORTED", "no such endpoint", {}, { path });
   if (request.method !== "GET" && request.method !== "POST") throw methodNotAllowed(request.method, ["GET", "POST"]);
   try {
@@ -68,6 +71,22 @@ async function route(options: TokenAppOptions, request: Request, info: RequestIn
     }
     throw error;
   }
+}
+
+/**
+ * `POST /token/revoke` with the form `token=<refresh token>`: the refresh token stops working.
+ * The refresh token is its own credential, so no other authentication; and as RFC 7009 says,
+ * an unknown or already revoked token is answered 200 too (nothing to learn from the answer).
+ */
+async function revoke(options: TokenAppOptions, request: Request): Promise<Response> {
+  if (request.method !== "POST") throw methodNotAllowed(request.method, ["POST"]);
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/x-www-form-urlencoded\b/i.test(type)) throw badRequest("expected a form body");
+  const form = new URLSearchParams((await request.text()).slice(0, 8192));
+  const token = form.get("token");
+  if (!token) throw badRequest("missing token");
+  await options.tokens.revoke(token);
+  return json({}, { "Cache-Control": "no-store" });
 }
 
 /** 401 with a Basic challenge: the token endpoint takes a user name and password. */

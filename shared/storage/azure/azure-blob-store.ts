@@ -6,7 +6,11 @@ import { ConcurrentUpdateError } from "../ports/errors.js";
 
 /** BlobStore over one Azure Blob Storage container (block blobs). */
 export class AzureBlobStore implements BlobStore {
-  constructor(private readonly container: ContainerClient) {}
+  /** `apiVersion`: the `sv` of SAS URLs (Azure Stack Hub accepts only older versions); unset: the SDK's. */
+  constructor(
+    private readonly container: ContainerClient,
+    private readonly apiVersion?: string,
+  ) {}
 
   async stageBlock(blobName: string, blockId: string, data: Uint8Array): Promise<void> {
     await this.container.getBlockBlobClient(blobName).stageBlock(blockId, data, data.byteLength);
@@ -47,11 +51,22 @@ export class AzureBlobStore implements BlobStore {
   }
 
   async delete(blobName: string): Promise<void> {
-    await this.container.getBlobClient(blobName).deleteIfExists();
+    const blob = this.container.getBlockBlobClient(blobName);
+    if ((await blob.deleteIfExists()).succeeded) return;
+    // Blocks staged but never committed may outlive a Delete Blob that finds no blob (they are
+    // otherwise kept for a week); committing an empty list discards them, then that goes too.
+    try {
+      await blob.commitBlockList([], { conditions: { ifNoneMatch: "*" } });
+    } catch (error) {
+      if (!isStatus(error, 409) && !isStatus(error, 412)) throw error;
+    }
+    await blob.deleteIfExists();
   }
 
   async signedReadUrl(blobName: string, ttlSeconds: number): Promise<string | undefined> {
     const blob = this.container.getBlobClient(blobName);
+    // Only an account key can sign here. With a token credential a user delegation key could,
+    // but Azure Stack Hub has no Entra ID storage authorization: blobs stream through instead.
     if (!(blob.credential instanceof StorageSharedKeyCredential)) return undefined;
     const now = Date.now();
     return blob.generateSasUrl({
@@ -59,6 +74,7 @@ export class AzureBlobStore implements BlobStore {
       // a little slack for clock skew between us, the client and storage
       startsOn: new Date(now - 60_000),
       expiresOn: new Date(now + ttlSeconds * 1000),
+      ...(this.apiVersion ? { version: this.apiVersion } : {}),
     });
   }
 }

@@ -10,7 +10,7 @@ import type {
   RefreshTokenRecord,
   RefreshTokenStore,
 } from "../ports/identity-storage.js";
-import { odata } from "./table-keys.js";
+import { freeFormKey, odata } from "./table-keys.js";
 import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js";
 
 /**
@@ -111,7 +111,7 @@ export class AzureLoginFailureStore implements LoginFailureStore {
   constructor(private readonly table: TableClient) {}
 
   async get(key: string): Promise<{ failures: LoginFailures; etag: string } | undefined> {
-    const row = await getRow(this.table, FAILURE, encodeURIComponent(key));
+    const row = await getRow(this.table, FAILURE, freeFormKey(key));
     if (!row) return undefined;
     return {
       failures: { count: Number(row.count), lastFailureAt: Number(row.lastFailureAt) },
@@ -120,7 +120,7 @@ export class AzureLoginFailureStore implements LoginFailureStore {
   }
 
   async save(key: string, failures: LoginFailures, etag: string | undefined): Promise<boolean> {
-    const entity = { partitionKey: FAILURE, rowKey: encodeURIComponent(key), ...failures };
+    const entity = { partitionKey: FAILURE, rowKey: freeFormKey(key), ...failures };
     try {
       if (etag === undefined) await this.table.createEntity(entity);
       else await this.table.updateEntity(entity, "Replace", { etag });
@@ -132,7 +132,7 @@ export class AzureLoginFailureStore implements LoginFailureStore {
   }
 
   async clear(key: string): Promise<void> {
-    await deleteRow(this.table, FAILURE, encodeURIComponent(key));
+    await deleteRow(this.table, FAILURE, freeFormKey(key));
   }
 }
 
@@ -153,7 +153,7 @@ export class AzureFamiliarAddressStore implements FamiliarAddressStore {
 }
 
 function familiarKey(name: string, address: string): string {
-  return encodeURIComponent(`${name}|${address}`);
+  return freeFormKey(`${name}|${address}`);
 }
 
 export class AzureBootstrapMarker implements BootstrapMarker {

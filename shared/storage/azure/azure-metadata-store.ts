@@ -75,6 +75,20 @@ export class AzureMetadataStore implements MetadataStore {
     return row && { session: toSession(repository, id, row), etag: row.etag as string };
   }
 
+  async countUploads(repository: string, except: string, since: string, atMost: number): Promise<number> {
+    const filter =
+      `PartitionKey eq ${odata(encodeKey(repository))} and RowKey ge 'upload:' and RowKey lt 'upload;'` +
+      ` and RowKey ne ${odata(`upload:${except}`)} and startedAt ge ${odata(since)}`;
+    const rows = this.tables.repositories.listEntities<Row>({ queryOptions: { filter, select: ["RowKey"] } });
+    let count = 0;
+    // keys only, and no further than `atMost`: one round trip per 1,000 sessions at most
+    for await (const page of rows.byPage({ maxPageSize: Math.min(atMost, 1000) })) {
+      count += page.length;
+      if (count >= atMost) break;
+    }
+    return Math.min(count, atMost);
+  }
+
   async listUploadsStartedBefore(before: string): Promise<UploadSession[]> {
     // the one cross-partition query: run by garbage collection, never on a request
     const filter = `RowKey ge 'upload:' and RowKey lt 'upload;' and startedAt lt ${odata(before)}`;

@@ -1,9 +1,14 @@
-import { TableClient } from "@azure/data-tables";
-import { BlobServiceClient } from "@azure/storage-blob";
+import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
+import type { TokenCredential } from "@azure/identity";
+import { BlobServiceClient, newPipeline } from "@azure/storage-blob";
+import { QueueServiceClient, newPipeline as newQueuePipeline } from "@azure/storage-queue";
 import type { AuthStorage } from "../ports/identity-storage.js";
 import type { RegistryStorage } from "../ports/registry-storage.js";
 import type { DeadLetterStore, SubscriptionStore } from "../ports/webhook-storage.js";
+import type { BrowseStore } from "../ports/browse-store.js";
+import { blobQueueVersionPolicy, tableVersionPolicy } from "./api-version-policy.js";
 import { AzureBlobStore } from "./azure-blob-store.js";
+import { AzureBrowseStore } from "./azure-browse-store.js";
 import {
   AzureBootstrapMarker,
   AzureFamiliarAddressStore,
@@ -15,17 +20,31 @@ import { AzureMetadataStore } from "./azure-metadata-store.js";
 import { AzureDeadLetterStore, AzureSubscriptionStore } from "./azure-webhook-store.js";
 import { JsonQueue } from "./json-queue.js";
 
-export interface AzureStorageOptions {
-  connectionString: string;
+/** A storage account reached with a token credential (managed identity, service principal). */
+export interface StorageAccount {
+  name: string;
+  /** `core.windows.net` in public Azure; `<region>.<external domain>` on Azure Stack Hub. */
+  endpointSuffix: string;
+  credential: TokenCredential;
+}
+
+/** How to reach the account: a connection string (account key or SAS), or an account and a credential. */
+export type StorageConnection = { connectionString: string } | { account: StorageAccount };
+
+export type AzureStorageOptions = StorageConnection & {
   /** Blob container for layers and large manifests. */
   container: string;
   /** Prefix of the table names (letters and digits), so several registries can share an account. */
   tablePrefix: string;
-}
+  /** Pin `x-ms-version` on every request and the `sv` of SAS URLs (Azure Stack Hub); unset: the SDKs' own. */
+  apiVersion?: string | undefined;
+};
 
 /** Every store Stowage keeps in one storage account, over one set of SDK clients. */
 export interface AzureStorage {
   registry: RegistryStorage;
+  /** Read-only queries of the registry's metadata for the web UI. */
+  browse: BrowseStore;
   auth: AuthStorage;
   webhooks: { subscriptions: SubscriptionStore; deadLetters: DeadLetterStore };
   /** A JSON message queue (created on first use). */
@@ -39,12 +58,9 @@ export interface AzureStorage {
  * nothing is sent until a store is used or `ensureCreated` runs.
  */
 export function connectAzureStorage(options: AzureStorageOptions): AzureStorage {
-  const { connectionString } = options;
-  const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(options.container);
-  const table = (suffix: string) =>
-    TableClient.fromConnectionString(connectionString, `${options.tablePrefix}${suffix}`, {
-      allowInsecureConnection: true,
-    });
+  const clients = storageClients(options, options.apiVersion);
+  const container = clients.blobs.getContainerClient(options.container);
+  const table = (suffix: string) => clients.table(`${options.tablePrefix}${suffix}`);
   const tables = {
     repositories: table("repositories"),
     blobs: table("blobs"),
@@ -54,13 +70,14 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
   };
   return {
     registry: {
-      blobs: new AzureBlobStore(container),
+      blobs: new AzureBlobStore(container, options.apiVersion),
       metadata: new AzureMetadataStore({
         repositories: tables.repositories,
         blobs: tables.blobs,
         catalog: tables.catalog,
       }),
     },
+    browse: new AzureBrowseStore({ repositories: tables.repositories, catalog: tables.catalog }),
     auth: {
       identities: new AzureIdentityStore(tables.auth),
       refreshTokens: new AzureRefreshTokenStore(tables.auth),
@@ -72,9 +89,51 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
       subscriptions: new AzureSubscriptionStore(tables.webhooks),
       deadLetters: new AzureDeadLetterStore(tables.webhooks),
     },
-    queue: (name) => new JsonQueue(connectionString, name),
+    queue: (name) => new JsonQueue(clients.queues, name),
     ensureCreated: async () => {
       await Promise.all([container.createIfNotExists(), ...Object.values(tables).map((t) => t.createTable())]);
     },
   };
+}
+
+/** A service endpoint of an account: `https://<account>.<service>.<suffix>` (Azure and Stack Hub alike). */
+export function accountUrl(
+  account: Pick<StorageAccount, "name" | "endpointSuffix">,
+  service: "blob" | "queue" | "table",
+): string {
+  return `https://${account.name}.${service}.${account.endpointSuffix}`;
+}
+
+/** The three SDK clients, each with the API version pinned when one is configured. */
+function storageClients(connection: StorageConnection, apiVersion: string | undefined) {
+  const tableOptions: TableServiceClientOptions = {
+    allowInsecureConnection: true, // Azurite and the embedded storage speak plain HTTP on loopback
+    ...(apiVersion ? { additionalPolicies: [tableVersionPolicy(apiVersion)] } : {}),
+  };
+  let blobs: BlobServiceClient;
+  let queues: QueueServiceClient;
+  let table: (name: string) => TableClient;
+  if ("connectionString" in connection) {
+    const { connectionString } = connection;
+    // parsed by the SDKs (account key, SAS, Azurite, custom endpoints), then rebuilt on our pipeline
+    blobs = BlobServiceClient.fromConnectionString(connectionString);
+    queues = QueueServiceClient.fromConnectionString(connectionString);
+    table = (name) => TableClient.fromConnectionString(connectionString, name, tableOptions);
+  } else {
+    const { credential } = connection.account;
+    const url = (service: "blob" | "queue" | "table") => accountUrl(connection.account, service);
+    blobs = new BlobServiceClient(url("blob"), credential);
+    queues = new QueueServiceClient(url("queue"), credential);
+    table = (tableName) => new TableClient(url("table"), tableName, credential, tableOptions);
+  }
+  if (apiVersion) {
+    const blobPipeline = newPipeline(blobs.credential);
+    blobPipeline.factories.push(blobQueueVersionPolicy(apiVersion));
+    // the same account credential (the queue client keeps its own out of reach); a SAS stays in the URL
+    const queuePipeline = newQueuePipeline(blobs.credential);
+    queuePipeline.factories.push(blobQueueVersionPolicy(apiVersion));
+    queues = new QueueServiceClient(queues.url, queuePipeline);
+    blobs = new BlobServiceClient(blobs.url, blobPipeline);
+  }
+  return { blobs, queues, table };
 }

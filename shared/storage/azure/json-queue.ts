@@ -1,4 +1,4 @@
-import { QueueClient } from "@azure/storage-queue";
+import { QueueServiceClient, type QueueClient } from "@azure/storage-queue";
 import type { MessageReceiver, MessageSender, ReceivedMessage } from "../ports/message-queue.js";
 
 /** A week: the queue maximum that Azure Stack Hub also accepts. */
@@ -11,13 +11,13 @@ const TTL_SECONDS = 7 * 24 * 3600;
 export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
   private ready: Promise<unknown> | undefined;
   private readonly queue: QueueClient;
+  private readonly service: QueueServiceClient;
   private poisonQueue: JsonQueue<unknown> | undefined;
 
-  constructor(
-    private readonly connectionString: string,
-    name: string,
-  ) {
-    this.queue = new QueueClient(connectionString, name);
+  /** `service`: the account's queue client (a connection string in tests). */
+  constructor(service: QueueServiceClient | string, name: string) {
+    this.service = typeof service === "string" ? QueueServiceClient.fromConnectionString(service) : service;
+    this.queue = this.service.getQueueClient(name);
   }
 
   get name(): string {
@@ -48,7 +48,7 @@ export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
           await this.queue.deleteMessage(item.messageId, popReceipt);
         },
         poison: async () => {
-          this.poisonQueue ??= new JsonQueue(this.connectionString, `${this.name}-poison`);
+          this.poisonQueue ??= new JsonQueue(this.service, `${this.name}-poison`);
           await this.poisonQueue.sendText(text, 0);
           await this.queue.deleteMessage(item.messageId, popReceipt);
         },

@@ -82,6 +82,8 @@ export interface MetadataStore {
   /** Replaces the session if it still has `etag`; throws ConcurrentUpdateError otherwise. */
   updateUpload(session: UploadSession, etag: string): Promise<void>;
   deleteUpload(repository: string, id: string): Promise<void>;
+  /** Sessions of the repository other than `except` started at or after `since` (ISO time), counted up to `atMost`. */
+  countUploads(repository: string, except: string, since: string, atMost: number): Promise<number>;
   /** Sessions of every repository started before `before` (ISO time): abandoned uploads. */
   listUploadsStartedBefore(before: string): Promise<UploadSession[]>;
   /** Links the finished blob and removes the session, atomically. */
