@@ -1,4 +1,6 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { SecureContextOptions } from "node:tls";
 import type { Duplex } from "node:stream";
 import { errorResponse } from "../http/error-response.js";
 import type { FetchHandler } from "../http/fetch-handler.js";
@@ -12,22 +14,32 @@ import { guardBodyRate, limitConnectionsPerAddress } from "./server-limits.js";
 const DRAIN_LIMIT = 8 * 1024 * 1024;
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
+/** The plain or the TLS server: the same events and limits, only the handshake differs. */
+export type NodeServer = Server | HttpsServer;
+
 /**
  * The Node HTTP adapter: IncomingMessage -> Request, Response -> ServerResponse, with bodies
  * streamed both ways (a layer never sits in memory). Translation, and the limits only the
- * connection can enforce (see server-limits.ts); no registry logic.
+ * connection can enforce (see server-limits.ts); no registry logic. With `tls` it serves
+ * HTTPS (HTTP/1.1 with keep-alive, as registry clients expect); the certificate can be
+ * replaced later with `server.setSecureContext`.
  */
-export function createNodeServer(handle: FetchHandler, limits: ServerLimits): Server {
-  const server = createServer({
+export function createNodeServer(handle: FetchHandler, limits: ServerLimits, tls?: SecureContextOptions): NodeServer {
+  const options = {
     headersTimeout: limits.headersTimeoutMs,
     // a large layer can take longer than any fixed limit: bodies are held to a minimum rate instead
     requestTimeout: 0,
     keepAliveTimeout: limits.idleTimeoutMs,
     // how often the headers timeout is checked (Node's default, 30 s, would let slow headers linger)
     connectionsCheckingInterval: 1000,
-  });
+  };
+  const server: NodeServer = tls
+    ? // a handshake that stalls holds a socket like slow headers do: same bound (Node's default is 120 s)
+      createHttpsServer({ ...options, ...tls, handshakeTimeout: limits.headersTimeoutMs })
+    : createServer(options);
+  const scheme = tls ? "https" : "http";
   const respond = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) =>
-    serve(handle, req, res, limits, expectsContinue).catch((error: unknown) => {
+    serve(handle, req, res, limits, expectsContinue, scheme).catch((error: unknown) => {
       // the client went away mid-body, or the response stream broke: nothing left to tell it
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy(error instanceof Error ? error : undefined);
@@ -47,7 +59,9 @@ export function createNodeServer(handle: FetchHandler, limits: ServerLimits): Se
  * timeout): answered in the registry's error JSON like everything else, then closed.
  */
 function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable) return void socket.destroy();
+  // a TLS failure (a handshake that times out or fails) has no HTTP to answer in: just close
+  const httpError = error.code?.startsWith("HPE_") || error.code === "ERR_HTTP_REQUEST_TIMEOUT";
+  if (!socket.writable || !httpError) return void socket.destroy();
   const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
   const body = JSON.stringify({ errors: [{ code: "UNSUPPORTED", message: "malformed HTTP request", detail: {} }] });
   socket.end(
@@ -63,11 +77,13 @@ async function serve(
   res: ServerResponse,
   limits: ServerLimits,
   expectsContinue: boolean,
+  scheme: "http" | "https",
 ): Promise<void> {
   const method = req.method ?? "GET";
   let url: string;
   try {
-    url = requestUrl(req.url ?? "", req.headers.host, "http");
+    // the scheme makes the challenge's realm (the token URL) https when this server speaks TLS
+    url = requestUrl(req.url ?? "", req.headers.host, scheme);
   } catch (error) {
     return send(errorResponse(error, method), req, res, limits);
   }

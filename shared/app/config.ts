@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
+import { SECRET_NAME } from "../storage/ports/secret-store.js";
 import type { EventAction } from "../events/registry-event.js";
 import { parseDuration } from "../lib/duration.js";
 import type { RetentionRule } from "../registry/retention.js";
@@ -30,6 +31,19 @@ const schema = z.object({
   /** Connections open at once (also capped below the process's open-file limit). */
   STOWAGE_HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(4096),
   STOWAGE_HTTP_MAX_CONNECTIONS_PER_ADDRESS: int(1, 1_000_000).default(256),
+  /** On SIGTERM/SIGINT, requests in progress (uploads) get this long to finish before connections are cut. */
+  STOWAGE_SHUTDOWN_GRACE_SECONDS: int(0, 3600).default(25),
+  // ---- TLS when the Node server is the front door (see shared/server/tls-source.ts); unset: plain HTTP ----
+  /** PEM certificate chain (leaf first) and its private key. */
+  STOWAGE_TLS_CERT_FILE: z.string().min(1).optional(),
+  STOWAGE_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Or a PKCS#12 (PFX) file holding both, with its password. */
+  STOWAGE_TLS_PFX_FILE: z.string().min(1).optional(),
+  STOWAGE_TLS_PFX_PASSWORD: z.string().optional(),
+  /** Or a secret in the secret store (Key Vault: a certificate's secret) holding a base64 PFX or PEM. */
+  STOWAGE_TLS_SECRET_NAME: z.string().regex(SECRET_NAME, "letters, digits and -").optional(),
+  /** How often the certificate source is checked for a renewed certificate (served without a restart). */
+  STOWAGE_TLS_RELOAD_SECONDS: int(1, 86_400).default(60),
   /** Data directory for the embedded Azurite (used only when no connection string is set). */
   STOWAGE_DATA_DIR: z.string().min(1).default(".stowage"),
   /** Azure Storage connection string; when unset, `npm start` runs an embedded Azurite. */
@@ -214,6 +228,9 @@ export interface Config {
   port: number;
   host: string;
   http: ServerLimits;
+  /** Unset: plain HTTP (behind an ingress or App Service's front end). */
+  tls: TlsConfig | undefined;
+  shutdownGraceMs: number;
   dataDir: string;
   connectionString: string | undefined;
   /** Storage by account name and DefaultAzureCredential (when no connection string is set). */
@@ -261,6 +278,15 @@ export interface ServerLimits {
   maxConnections: number;
   /** Connections open at once from one client address. */
   maxConnectionsPerAddress: number;
+}
+
+/** Where the Node server's certificate and key come from (one source). */
+export interface TlsConfig {
+  source:
+    | { kind: "pem"; certFile: string; keyFile: string }
+    | { kind: "pfx"; pfxFile: string; passphrase: string | undefined }
+    | { kind: "secret"; secretName: string; passphrase: string | undefined };
+  reloadMs: number;
 }
 
 /** Delivery of events to subscribed endpoints (see shared/webhooks). */
@@ -358,6 +384,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConnections: s.STOWAGE_HTTP_MAX_CONNECTIONS,
       maxConnectionsPerAddress: s.STOWAGE_HTTP_MAX_CONNECTIONS_PER_ADDRESS,
     },
+    tls: tlsConfig(s),
+    shutdownGraceMs: s.STOWAGE_SHUTDOWN_GRACE_SECONDS * 1000,
     dataDir: s.STOWAGE_DATA_DIR,
     connectionString: s.STOWAGE_STORAGE_CONNECTION_STRING,
     storageAccount: s.STOWAGE_STORAGE_ACCOUNT
@@ -436,4 +464,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secretPrefix: s.STOWAGE_SECRET_PREFIX,
     },
   };
+}
+
+/** Exactly one certificate source, complete, or none. */
+function tlsConfig(s: Settings): TlsConfig | undefined {
+  const pem = s.STOWAGE_TLS_CERT_FILE !== undefined || s.STOWAGE_TLS_KEY_FILE !== undefined;
+  const sources = [pem, s.STOWAGE_TLS_PFX_FILE !== undefined, s.STOWAGE_TLS_SECRET_NAME !== undefined];
+  if (sources.filter(Boolean).length > 1)
+    throw new ConfigError(
+      "invalid configuration:\n  STOWAGE_TLS_*: set one of CERT_FILE + KEY_FILE, PFX_FILE or SECRET_NAME",
+    );
+  const reloadMs = s.STOWAGE_TLS_RELOAD_SECONDS * 1000;
+  const passphrase = s.STOWAGE_TLS_PFX_PASSWORD;
+  if (pem) {
+    if (!s.STOWAGE_TLS_CERT_FILE || !s.STOWAGE_TLS_KEY_FILE)
+      throw new ConfigError("invalid configuration:\n  STOWAGE_TLS_CERT_FILE and STOWAGE_TLS_KEY_FILE go together");
+    return { source: { kind: "pem", certFile: s.STOWAGE_TLS_CERT_FILE, keyFile: s.STOWAGE_TLS_KEY_FILE }, reloadMs };
+  }
+  if (s.STOWAGE_TLS_PFX_FILE) return { source: { kind: "pfx", pfxFile: s.STOWAGE_TLS_PFX_FILE, passphrase }, reloadMs };
+  if (s.STOWAGE_TLS_SECRET_NAME)
+    return { source: { kind: "secret", secretName: s.STOWAGE_TLS_SECRET_NAME, passphrase }, reloadMs };
+  return undefined;
 }

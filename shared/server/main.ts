@@ -1,3 +1,5 @@
+import type { Server as TlsServer } from "node:tls";
+import { gracefulShutdown } from "../adapters/graceful-shutdown.js";
 import { createNodeServer } from "../adapters/node-http.js";
 import { startBackgroundJobs } from "../app/background-jobs.js";
 import { buildApp, type App } from "../app/build-app.js";
@@ -6,6 +8,8 @@ import { bootstrapMessage } from "../auth/admin-bootstrap.js";
 import type { AzuriteInstance } from "./azurite.js";
 import { azuriteLocation, startDataDirAzurite } from "./data-dir-azurite.js";
 import { connectionsWithinFileLimit } from "./open-file-limit.js";
+import { loadTlsCredentials } from "./tls-credentials.js";
+import { reloadTlsOnChange } from "./tls-reloader.js";
 
 /**
  * `npm start`: the registry as a plain Node HTTP server. With no storage connection string it
@@ -36,20 +40,30 @@ async function main(): Promise<void> {
   });
   restored = app;
   const bootstrap = await app.prepare();
+  // after the app: a certificate kept in Key Vault is read through the app's secret store
+  const tls = config.tls ? await loadTlsCredentials(config.tls, app.auth.secrets) : undefined;
   console.log(`secrets: ${app.auth.secrets.description}`);
   const message = bootstrapMessage(bootstrap, app.auth.secrets.description, true);
   if (message) console.log(message);
   const jobs = startBackgroundJobs(app, log);
   const maxConnections = connectionsWithinFileLimit(config.http.maxConnections);
-  const server = createNodeServer(app.handle, { ...config.http, maxConnections });
+  const server = createNodeServer(app.handle, { ...config.http, maxConnections }, tls?.options);
+  const shutdown = gracefulShutdown(server);
+  if (tls) console.log(`TLS: certificate from ${tls.description}`);
+  const stopReloading =
+    config.tls && tls
+      ? reloadTlsOnChange(server as TlsServer, config.tls, tls, log, app.auth.secrets)
+      : () => undefined;
   server.listen(config.port, config.host, () => {
     const address = server.address() as { port: number };
-    console.log(`Stowage listening on http://${config.host}:${address.port}`);
+    console.log(`Stowage listening on ${tls ? "https" : "http"}://${config.host}:${address.port}`);
   });
 
   stopApp = async () => {
-    server.close();
-    server.closeAllConnections();
+    console.log(`requests in progress get ${config.shutdownGraceMs / 1000} s to finish`);
+    stopReloading();
+    const cut = await shutdown.shutdown(config.shutdownGraceMs);
+    if (cut > 0) console.log(`${cut} request(s) still in progress were cut off`);
     await jobs.stop(); // deliveries in hand finish (or come back later from the queue)
   };
 }

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { startAzurite, type AzuriteInstance } from "../../shared/server/azurite.js";
-import { OCI_MANIFEST, sha256, writeOciArchive, writeOciLayout, type OciImage } from "./oci-image.js";
-import { startContainerd as startPrivateContainerd } from "./containerd.js";
-import { requireBinaries, run, searchPath, startDaemon, waitForDaemon, type Daemon } from "./processes.js";
+import { ClientSandbox } from "./client-sandbox.js";
+import { OCI_MANIFEST, sha256, writeOciArchive } from "./oci-image.js";
+import { requireBinaries, run } from "./processes.js";
 import { assertNoSecrets } from "../helpers/secret-scan.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
@@ -23,8 +22,6 @@ const CLI = fileURLToPath(new URL("../../shared/cli/main.js", import.meta.url));
  * A missing client binary skips its test, except under CI (CI=true), where it fails:
  * .ci/run installs all of them, so a missing one there is a broken CI image.
  */
-const COMMAND_MS = 180_000;
-const DAEMON_START_MS = 90_000;
 const TEST_MS = 10 * 60_000;
 
 /** A request-log line of a token issued through the OAuth2 POST form. */
@@ -33,63 +30,31 @@ const TOKEN_POSTED = /"method":"POST","route":"\/token","status":200/g;
 describe("real clients against the Node server process", { timeout: 4 * TEST_MS }, () => {
   let azurite: AzuriteInstance | undefined;
   let server: ServerProcess | undefined;
+  let sandbox: ClientSandbox | undefined;
   let work = "";
-  let env: Record<string, string> = {};
-  /** Every daemon started, so `after` can stop any that a timed-out test left running. */
-  const daemons: Daemon[] = [];
 
   before(async () => {
-    // short: Docker and containerd put unix sockets under it (108-byte limit)
-    work = await mkdtemp(join(tmpdir(), "stw-e2e-"));
+    sandbox = await ClientSandbox.create();
+    work = sandbox.work;
     azurite = await startAzurite();
     server = await startServerProcess({ connectionString: azurite.connectionString });
-
-    // Private configuration for skopeo and podman: no system registries or policy surprises, and
-    // a private blob-info cache so earlier runs cannot turn uploads into cross-repository mounts.
-    const home = join(work, "home");
-    await mkdir(join(home, ".config", "containers"), { recursive: true });
-    const policy = JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] });
-    await writeFile(join(work, "policy.json"), policy);
-    await writeFile(join(home, ".config", "containers", "policy.json"), policy);
-    await writeFile(join(work, "registries.conf"), "unqualified-search-registries = []\n");
-    // podman refuses a REGISTRY_AUTH_FILE that does not exist
-    await writeFile(join(work, "auth.json"), JSON.stringify({ auths: {} }));
-    await writeFile(
-      join(work, "storage.conf"),
-      `[storage]\ndriver = "vfs"\nrunroot = "${join(work, "podman", "run")}"\ngraphroot = "${join(work, "podman", "root")}"\n`,
-    );
-    env = {
-      PATH: searchPath(),
-      HOME: home,
-      TMPDIR: join(work, "tmp"),
-      XDG_CONFIG_HOME: join(home, ".config"),
-      XDG_DATA_HOME: join(home, ".local", "share"),
-      CONTAINERS_STORAGE_CONF: join(work, "storage.conf"),
-      CONTAINERS_REGISTRIES_CONF: join(work, "registries.conf"),
-      REGISTRY_AUTH_FILE: join(work, "auth.json"),
-      DOCKER_CONFIG: join(work, "docker-config"),
-    };
-    await mkdir(env.TMPDIR as string, { recursive: true });
   });
 
   after(async () => {
     // E2E_VERBOSE=1 shows every request the server saw (the access log)
     if (process.env.E2E_VERBOSE && server) console.log(`--- server output ---\n${server.output()}`);
-    for (const daemon of daemons) await daemon.stop(10_000); // newest first: dockerd before its containerd
+    await sandbox?.close();
     await server?.stop();
     await azurite?.stop();
-    if (work) {
-      try {
-        await rm(work, { recursive: true, force: true, maxRetries: 3 });
-      } catch (error) {
-        console.error(`could not remove ${work}: ${(error as Error).message}`);
-      }
-    }
   });
 
   const registry = () => {
     if (!server) throw new Error("server not started");
     return server;
+  };
+  const clients = () => {
+    if (!sandbox) throw new Error("sandbox not created");
+    return sandbox;
   };
 
   /** The digest the registry answers for a tag (HEAD, as clients resolve it). */
@@ -122,53 +87,12 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
     }
   }
 
-  /**
-   * A fresh random image for one client, so its push really uploads every blob (nothing the
-   * registry already holds from another test), and the client's own environment: a private
-   * blob-info cache (XDG_CACHE_HOME) that no other client has filled with mount candidates.
-   */
-  async function clientSetup(name: string): Promise<{ image: OciImage; env: Record<string, string> }> {
-    const image = await writeOciLayout(join(work, `${name}-image`), { tag: "1", layerKiB: 256, layerCount: 2 });
-    // its own auth file, so one client's login never serves another (podman refuses a missing one)
-    const authFile = join(work, `${name}-auth.json`);
-    await writeFile(authFile, JSON.stringify({ auths: {} }));
-    return { image, env: { ...env, XDG_CACHE_HOME: join(work, `${name}-cache`), REGISTRY_AUTH_FILE: authFile } };
-  }
-
-  const execWith =
-    (clientEnv: Record<string, string>) =>
-    (command: string, args: string[], extraEnv: Record<string, string> = {}) =>
-      run(command, args, { env: { ...clientEnv, ...extraEnv }, timeoutMs: COMMAND_MS });
-
-  /** The test image as a docker-archive tagged `ref` (what `podman load` and `docker load` take). */
-  async function dockerArchive(
-    exec: ReturnType<typeof execWith>,
-    image: OciImage,
-    ref: string,
-    file: string,
-  ): Promise<string> {
-    const archive = join(work, file);
-    const source = `oci:${image.dir}:${image.tag}`;
-    await exec("skopeo", ["copy", "--policy", join(work, "policy.json"), source, `docker-archive:${archive}:${ref}`]);
-    return archive;
-  }
-
-  /** A private containerd (see containerd.ts), stopped by `after` if a test leaves it running. */
-  function startContainerd(name: string): Promise<{ daemon: Daemon; socket: string }> {
-    return startPrivateContainerd(join(work, name), env, {
-      name,
-      startTimeoutMs: DAEMON_START_MS,
-      started: (daemon) => daemons.unshift(daemon),
-    });
-  }
-
   test("skopeo: copy an OCI layout in, copy it back out byte for byte", { timeout: TEST_MS }, async (t) => {
     if (!requireBinaries(t, "skopeo")) return;
     await withServerLog(async () => {
-      const { image, env: clientEnv } = await clientSetup("skopeo");
-      const exec = execWith(clientEnv);
+      const { image, exec } = await clients().clientSetup("skopeo");
       const host = registry().host;
-      const policy = ["--policy", join(work, "policy.json")];
+      const policy = ["--policy", clients().policy];
       const password = registry().adminPassword;
       // wrong credentials are refused at login; right ones are stored in the auth file
       await assert.rejects(
@@ -254,27 +178,10 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
   test("podman: load, push, rmi, pull", { timeout: TEST_MS }, async (t) => {
     if (!requireBinaries(t, "podman", "skopeo")) return;
     await withServerLog(async () => {
-      const { image, env: clientEnv } = await clientSetup("podman");
-      const exec = execWith(clientEnv);
+      const { image, exec } = await clients().clientSetup("podman");
       const ref = `${registry().host}/e2e/podman:1`;
-      const dir = join(work, "podman");
-      const podman = (args: string[]) =>
-        exec("podman", [
-          "--root",
-          join(dir, "root"),
-          "--runroot",
-          join(dir, "run"),
-          "--tmpdir",
-          join(dir, "tmp"),
-          "--storage-driver",
-          "vfs",
-          "--cgroup-manager",
-          "cgroupfs",
-          "--events-backend",
-          "file",
-          ...args,
-        ]);
-      const archive = await dockerArchive(exec, image, ref, "podman-image.tar");
+      const podman = clients().podman(exec, "podman");
+      const archive = await clients().dockerArchive(exec, image, ref, "podman-image.tar");
       await podman(["load", "-q", "-i", archive]);
       await podman(["login", "--tls-verify=false", "-u", "admin", "-p", registry().adminPassword, registry().host]);
       const digestFile = join(work, "podman-pushed.digest");
@@ -294,51 +201,13 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
   test("docker: load, push, rmi, pull through a private dockerd", { timeout: TEST_MS }, async (t) => {
     if (!requireBinaries(t, "dockerd", "docker", "containerd", "ctr", "skopeo")) return;
     await withServerLog(async () => {
-      const { image, env: clientEnv } = await clientSetup("docker");
-      const exec = execWith(clientEnv);
+      const { image, exec } = await clients().clientSetup("docker");
       const ref = `${registry().host}/e2e/docker:1`;
-      const dir = join(work, "docker");
-      await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, "daemon.json"), "{}");
-      // dockerd would otherwise attach to a system containerd at /run/containerd if one runs
-      const containerd = await startContainerd("docker-containerd");
-      const socket = join(dir, "d.sock");
-      const dockerEnv = { DOCKER_HOST: `unix://${socket}` };
-      let dockerd: Daemon | undefined;
+      const daemons = await clients().startDockerd("docker");
       try {
-        dockerd = startDaemon(
-          "dockerd",
-          "dockerd",
-          [
-            "--config-file",
-            join(dir, "daemon.json"),
-            "--containerd",
-            containerd.socket,
-            "--storage-driver=vfs",
-            "--iptables=false",
-            "--ip6tables=false",
-            "--bridge=none",
-            "--data-root",
-            join(dir, "data"),
-            "--exec-root",
-            join(dir, "exec"),
-            "--pidfile",
-            join(dir, "dockerd.pid"),
-            "--host",
-            `unix://${socket}`,
-          ],
-          { env, logFile: join(dir, "dockerd.log") },
-        );
-        daemons.unshift(dockerd);
-        const daemon = dockerd;
-        await waitForDaemon(
-          daemon,
-          () => run("docker", ["version"], { env: { ...env, ...dockerEnv }, timeoutMs: 10_000 }),
-          DAEMON_START_MS,
-        );
-        const docker = (args: string[]) => exec("docker", args, dockerEnv);
+        const docker = (args: string[]) => exec("docker", args, daemons.env);
 
-        const archive = await dockerArchive(exec, image, ref, "docker-image.tar");
+        const archive = await clients().dockerArchive(exec, image, ref, "docker-image.tar");
         await docker(["load", "-i", archive]);
         // docker login: GET /token with offline_token; the daemon then uses the refresh token (POST)
         await docker(["login", "-u", "admin", "-p", registry().adminPassword, registry().host]);
@@ -373,11 +242,10 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
           "docker without credentials must be refused",
         );
       } catch (error) {
-        if (error instanceof Error && dockerd) error.message += `\n--- dockerd log (tail) ---\n${dockerd.log()}`;
+        if (error instanceof Error) error.message += `\n--- dockerd log (tail) ---\n${daemons.dockerd.log()}`;
         throw error;
       } finally {
-        await dockerd?.stop(30_000);
-        await containerd.daemon.stop();
+        await daemons.stop();
       }
     });
   });
@@ -385,11 +253,10 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
   test("containerd: ctr import, push, rm, pull", { timeout: TEST_MS }, async (t) => {
     if (!requireBinaries(t, "containerd", "ctr")) return;
     await withServerLog(async () => {
-      const { image, env: clientEnv } = await clientSetup("ctr");
-      const exec = execWith(clientEnv);
+      const { image, exec } = await clients().clientSetup("ctr");
       const host = registry().host;
       const ref = `${host}/e2e/ctr:1`;
-      const { daemon, socket } = await startContainerd("containerd");
+      const { daemon, socket, root } = await clients().startContainerd("containerd");
       try {
         const ctr = (args: string[]) => exec("ctr", ["--address", socket, ...args]);
         const archive = join(work, "ctr-image.tar");
@@ -415,7 +282,7 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         const pulled = /sha256:[0-9a-f]{64}/.exec(line)?.[0];
         assert.equal(pulled, image.manifestDigest, "pulled manifest digest equals pushed");
         // containerd verifies digests on ingest; compare the stored bytes too
-        const store = join(work, "containerd", "root", "io.containerd.content.v1.content", "blobs", "sha256");
+        const store = join(root, "io.containerd.content.v1.content", "blobs", "sha256");
         for (const descriptor of [image.config, ...image.layers]) {
           const bytes = await readFile(join(store, descriptor.digest.slice("sha256:".length)));
           assert.ok(
@@ -444,8 +311,7 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
     async (t) => {
       if (!requireBinaries(t, "containerd", "ctr")) return;
       await withServerLog(async () => {
-        const { image, env: clientEnv } = await clientSetup("pull-secret");
-        const exec = execWith(clientEnv);
+        const { image, env: clientEnv, exec } = await clients().clientSetup("pull-secret");
         const server = registry();
         const host = server.host;
         const ref = `${host}/e2e/k8s/app:1`;
@@ -482,7 +348,7 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
         };
         const credentials = Buffer.from(config.auths[host]?.auth ?? "", "base64").toString();
 
-        const { daemon, socket } = await startContainerd("pull-secret-containerd");
+        const { daemon, socket } = await clients().startContainerd("pull-secret-containerd");
         try {
           const ctr = (args: string[]) => exec("ctr", ["--address", socket, ...args]);
           const archive = join(work, "pull-secret-image.tar");

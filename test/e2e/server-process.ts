@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { httpsRequest } from "../helpers/https-get.js";
 import { track } from "./processes.js";
 
 /** The compiled server entry, next to this file's compiled copy (dist/test/e2e -> dist/shared). */
@@ -26,12 +27,17 @@ export interface ServerProcessOptions {
    * one when omitted. Servers that share storage must share it too, as they would share a Key Vault.
    */
   dataDir?: string;
+  /**
+   * The root CA (PEM) that verifies the server's certificate, when `env` turns TLS on
+   * (STOWAGE_TLS_*): the probes and `token()` then speak HTTPS and trust only it.
+   */
+  ca?: string;
   /** How long to wait for GET /v2/ to answer. */
   startTimeoutMs?: number;
 }
 
 export interface ServerProcess {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, or `https://` with TLS */
   url: string;
   /** `127.0.0.1:PORT`, the registry host as clients name it. */
   host: string;
@@ -130,7 +136,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     for (;;) {
       if (!running())
         throw new Error(`server exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`);
-      const listening = /Stowage listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      const listening = /Stowage listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(output);
       if (!listening) {
         lastError = "not listening yet";
         if (Date.now() > deadline) throw new Error(`server did not start listening in time`);
@@ -138,12 +144,11 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
         continue;
       }
       port = Number(listening[1]);
-      url = `http://127.0.0.1:${port}`;
+      url = `${options.ca === undefined ? "http" : "https"}://127.0.0.1:${port}`;
       try {
-        const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
-        await response.arrayBuffer();
-        if (response.status === 200 || response.status === 401) break;
-        lastError = `GET /v2/ answered ${response.status}`;
+        const status = await getStatus(`${url}/v2/`, options.ca);
+        if (status === 200 || status === 401) break;
+        lastError = `GET /v2/ answered ${status}`;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
       }
@@ -163,19 +168,31 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     container,
     tablePrefix,
     adminPassword,
-    token: (scopes) => adminToken(url, adminPassword, scopes),
+    token: (scopes) => adminToken(url, adminPassword, scopes, options.ca),
     output: () => output,
     running,
     stop,
   };
 }
 
-/** GET /token with the admin's Basic credentials, as skopeo or podman would. */
-export async function adminToken(url: string, password: string, scopes: string[]): Promise<string> {
+async function getStatus(url: string, ca: string | undefined): Promise<number> {
+  if (ca !== undefined) return (await httpsRequest(url, { ca, timeoutMs: 2000 })).status;
+  const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** GET /token with the admin's Basic credentials, as skopeo or podman would (over HTTPS when `ca` is given). */
+export async function adminToken(url: string, password: string, scopes: string[], ca?: string): Promise<string> {
   const query = scopes.map((scope) => `scope=${encodeURIComponent(scope)}`).join("&");
-  const response = await fetch(`${url}/token?${query}`, {
-    headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}` },
-  });
-  if (response.status !== 200) throw new Error(`GET /token answered ${response.status}: ${await response.text()}`);
-  return ((await response.json()) as { token: string }).token;
+  const headers = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}` };
+  const { status, body } =
+    ca !== undefined
+      ? await httpsRequest(`${url}/token?${query}`, { headers, ca })
+      : await fetch(`${url}/token?${query}`, { headers }).then(async (r) => ({
+          status: r.status,
+          body: await r.text(),
+        }));
+  if (status !== 200) throw new Error(`GET /token answered ${status}: ${body}`);
+  return (JSON.parse(body) as { token: string }).token;
 }

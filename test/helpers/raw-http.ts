@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 
 /** A response as read off a raw socket. */
 export interface RawResponse {
@@ -15,12 +16,28 @@ export interface RawOptions {
   /** Written after the head, all of it before anything is read (as Python's http.client does). */
   body?: Buffer;
   timeoutMs?: number;
+  /** Speak TLS, trusting this root (PEM); the same bytes then go through the TLS layer. */
+  tls?: RawTls;
 }
 
-/** Opens a connection from `localAddress` (any 127.x.y.z) to the loopback server. */
-export function open(port: number, localAddress = "127.0.0.1"): Promise<Socket> {
+export interface RawTls {
+  ca: string;
+}
+
+/**
+ * Opens a connection from `localAddress` (any 127.x.y.z) to the loopback server. With `tls`
+ * it resolves once TCP is connected, before the handshake (as a plain socket does): writes
+ * wait for the handshake, and a server that refuses the connection outright shows as a close.
+ */
+export function open(port: number, localAddress = "127.0.0.1", tls?: RawTls): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: "127.0.0.1", localAddress }, () => resolve(socket));
+    const socket = connect({ port, host: "127.0.0.1", localAddress }, () => {
+      if (!tls) return resolve(socket);
+      socket.off("error", reject);
+      const secure = connectTls({ socket, ca: tls.ca, servername: "localhost" });
+      secure.on("error", () => undefined); // a refusal shows as a close, as on a plain socket
+      resolve(secure);
+    });
     socket.once("error", reject);
   });
 }
@@ -30,7 +47,7 @@ export function open(port: number, localAddress = "127.0.0.1"): Promise<Socket> 
  * way a minimal or hostile client would: no header fixing, no Expect handling.
  */
 export async function rawRequest(port: number, head: string, options: RawOptions = {}): Promise<RawResponse> {
-  const socket = await open(port, options.localAddress);
+  const socket = await open(port, options.localAddress, options.tls);
   socket.on("error", () => undefined); // a reset after the answer is the server's right
   const received: Buffer[] = [];
   const response = new Promise<RawResponse>((resolve, reject) => {
