@@ -9,7 +9,7 @@ import { ClientSandbox } from "./client-sandbox.js";
 import { OCI_MANIFEST, sha256, writeOciArchive } from "./oci-image.js";
 import { requireBinaries, run } from "./processes.js";
 import { assertNoSecrets } from "../helpers/secret-scan.js";
-import { startServerProcess, type ServerProcess } from "./server-process.js";
+import { startServerProcess, tokenPostsIn, type ServerProcess } from "./server-process.js";
 
 /** The compiled admin CLI (dist/test/e2e -> dist/shared/cli). */
 const CLI = fileURLToPath(new URL("../../shared/cli/main.js", import.meta.url));
@@ -23,9 +23,6 @@ const CLI = fileURLToPath(new URL("../../shared/cli/main.js", import.meta.url));
  * .ci/run installs all of them, so a missing one there is a broken CI image.
  */
 const TEST_MS = 10 * 60_000;
-
-/** A request-log line of a token issued through the OAuth2 POST form. */
-const TOKEN_POSTED = /"method":"POST","route":"\/token","status":200/g;
 
 describe("real clients against the Node server process", { timeout: 4 * TEST_MS }, () => {
   let azurite: AzuriteInstance | undefined;
@@ -357,7 +354,7 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
           await ctr(["images", "push", "--plain-http", "--user", `admin:${server.adminPassword}`, ref]);
           await ctr(["images", "rm", "--sync", ref]);
 
-          const tokenPostsBefore = (server.output().match(TOKEN_POSTED) ?? []).length;
+          const tokenPostsBefore = tokenPostsIn(server.output());
           await ctr(["images", "pull", "--plain-http", "--user", credentials, ref]);
           const line = (await ctr(["images", "ls"])).stdout.split("\n").find((l) => l.startsWith(`${ref} `));
           assert.equal(
@@ -365,10 +362,7 @@ describe("real clients against the Node server process", { timeout: 4 * TEST_MS 
             image.manifestDigest,
             "pulled with the pull secret",
           );
-          assert.ok(
-            (server.output().match(TOKEN_POSTED) ?? []).length > tokenPostsBefore,
-            "containerd logged in with the OAuth2 POST form",
-          );
+          assert.ok(tokenPostsIn(server.output()) > tokenPostsBefore, "containerd logged in with the OAuth2 POST form");
 
           // the same credentials cannot push, not even to the repository they can pull
           await ctr(["images", "tag", ref, `${host}/e2e/k8s/app:2`]);

@@ -196,3 +196,8 @@ export async function adminToken(url: string, password: string, scopes: string[]
   if (status !== 200) throw new Error(`GET /token answered ${status}: ${body}`);
   return (JSON.parse(body) as { token: string }).token;
 }
+
+/** How many tokens the server issued through the OAuth2 POST form (containerd's way), from its request log. */
+export function tokenPostsIn(output: string): number {
+  return (output.match(/"method":"POST","route":"\/token","status":200/g) ?? []).length;
+}

@@ -11,7 +11,7 @@ import { ClientSandbox } from "./client-sandbox.js";
 import { startConnectProxy, type ConnectProxy } from "./connect-proxy.js";
 import { OCI_MANIFEST, sha256, writeOciArchive } from "./oci-image.js";
 import { requireBinaries, run } from "./processes.js";
-import { startServerProcess, type ServerProcess } from "./server-process.js";
+import { startServerProcess, tokenPostsIn, type ServerProcess } from "./server-process.js";
 
 /** The compiled admin CLI (dist/test/e2e -> dist/shared/cli). */
 const CLI = fileURLToPath(new URL("../../shared/cli/main.js", import.meta.url));
@@ -335,11 +335,7 @@ describe("real clients over HTTPS, verifying the chain", { timeout: 4 * TEST_MS 
         const { daemon, socket } = await clients().startContainerd("tls-k8s-containerd");
         try {
           const ctr = (args: string[]) => exec("ctr", ["--address", socket, ...args]);
-          const tokenPostsBefore = (
-            registry()
-              .output()
-              .match(/POST \/token 200/g) ?? []
-          ).length;
+          const tokenPostsBefore = tokenPostsIn(registry().output());
           await ctr(["images", "pull", "--hosts-dir", hostsDir, "--user", credentials, ref]);
           const line = (await ctr(["images", "ls"])).stdout.split("\n").find((l) => l.startsWith(`${ref} `));
           assert.equal(
@@ -348,11 +344,7 @@ describe("real clients over HTTPS, verifying the chain", { timeout: 4 * TEST_MS 
             "pulled with the pull secret",
           );
           assert.ok(
-            (
-              registry()
-                .output()
-                .match(/POST \/token 200/g) ?? []
-            ).length > tokenPostsBefore,
+            tokenPostsIn(registry().output()) > tokenPostsBefore,
             "containerd logged in with the OAuth2 POST form",
           );
         } catch (error) {
