@@ -3,7 +3,7 @@ import { noteRequest } from "../lib/request-scope.js";
 import type { FetchHandler } from "./fetch-handler.js";
 import { isOpsPath } from "./ops-app.js";
 import { isTokenPath } from "./token/token-app.js";
-import { isUiPath } from "./ui/ui-paths.js";
+import { isUiPath, UI_ASSET_PREFIX } from "./ui/ui-paths.js";
 
 /** The HTTP apps one process serves, one per path family. */
 export interface HttpApps {
@@ -32,7 +32,10 @@ export function routeByPath(apps: HttpApps): FetchHandler {
       return apps.ops(request, info);
     }
     if (isApiPath(path)) return apps.api(request, info);
-    if (isUiPath(path)) return apps.ui(request, info);
+    if (isUiPath(path)) {
+      noteRequest({ route: path === "/" ? "/" : `${UI_ASSET_PREFIX}{asset}` }); // asset names are content hashes
+      return apps.ui(request, info);
+    }
     return apps.registry(request, info);
   };
 }
