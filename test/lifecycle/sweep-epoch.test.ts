@@ -82,7 +82,7 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
       const service = new ManifestService(
         app.storage.registry.blobs,
         instrumented(app.storage.registry.metadata, calls, gate),
-        manifestOptions(app),
+        MANIFEST_OPTIONS,
         instrumented(app.storage.collection, calls, gate),
       );
       const outcome = await service.put(repository, "latest", bytes(manifest), OCI_MANIFEST).then(
@@ -140,17 +140,10 @@ async function imageOver(app: LifecycleApp, repository: string, parts: string[])
   return imageManifest(config as { digest: string; size: number }, layers);
 }
 
-function manifestOptions(app: LifecycleApp) {
-  return { maxManifestBytes: 1 << 20, maxManifestReferences: 1000, now: Date.now };
-}
+const MANIFEST_OPTIONS = { maxManifestBytes: 1 << 20, maxManifestReferences: 1000, now: Date.now };
 
 function manifests(app: LifecycleApp, collection: CollectionStore): ManifestService {
-  return new ManifestService(
-    app.storage.registry.blobs,
-    app.storage.registry.metadata,
-    manifestOptions(app),
-    collection,
-  );
+  return new ManifestService(app.storage.registry.blobs, app.storage.registry.metadata, MANIFEST_OPTIONS, collection);
 }
 
 /** A full sweep with no grace period (no lease: these tests are its only caller). */
