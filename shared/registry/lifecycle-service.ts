@@ -46,7 +46,8 @@ export interface GcReport {
 
 /**
  * Storage lifecycle: garbage collection (abandoned uploads, retention, the blob sweep, orphaned
- * upload bytes, empty repositories), repository deletion and usage. One run at a time per registry (a lease).
+ * upload bytes, empty repositories), repository deletion and usage. One run at a time per
+ * registry (a lease).
  */
 export class LifecycleService {
   constructor(

@@ -228,8 +228,9 @@ export class ManifestService implements Manifests {
 
   /**
    * P2 of the sweep protocol (blob-sweeper.ts), when a sweep may have marked in between: with
-   * the manifest written, take back any blob a running sweep has marked. One already being deleted makes the push fail as if the blob
-   * were unknown, after removing the manifest again: the client uploads it and retries.
+   * the manifest written, take back any blob a running sweep has marked. One already being
+   * deleted makes the push fail as if the blob were unknown, after removing the manifest
+   * again: the client uploads it and retries.
    */
   private async claimBlobs(repository: string, digest: string, blobs: Descriptor[]): Promise<void> {
     if (!this.collection) return;
