@@ -64,6 +64,16 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     assert.deepEqual(await app.storage.collection.sweepEpoch(), { epoch: 3, marking: false });
   });
 
+  it("two sweeps overlapping (a lost lease): the first one's end leaves the flag set, the second one's clears it", async () => {
+    const store = app.storage.collection;
+    const first = await store.beginMarking();
+    const second = await store.beginMarking();
+    await store.endMarking(first);
+    assert.equal((await store.sweepEpoch()).marking, true, "the second sweep is still marking");
+    await store.endMarking(second);
+    assert.equal((await store.sweepEpoch()).marking, false);
+  });
+
   it("a sweep run at any step of a push never deletes what the push acknowledged", async () => {
     const outcomes = new Map<string, number>();
     for (let step = 0; ; step++) {
