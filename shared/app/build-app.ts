@@ -143,6 +143,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const observe = observability.appObserver;
   const lifecycle = new LifecycleService({ ...storage.registry, collection: storage.collection }, service.uploads, {
     ...config.gc,
+    uploadTtlMs: config.uploadTtlMs,
     now,
     forget: (repository, digest) => service.manifests.forget(repository, digest),
   });

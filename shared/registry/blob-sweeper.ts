@@ -24,6 +24,28 @@ import { referencesOf } from "./manifest-references.js";
  * with a grace period of 0; the grace period only spares blobs uploaded or mounted recently
  * (`touchedAt`) whose manifest has not been pushed yet.
  *
+ * P2 costs a read per blob, so a push first asks whether it can skip it (the sweep epoch, one
+ * row: how many sweeps have begun, and whether one is marking). A sweep sets "marking" and
+ * increments the epoch (S0) before it marks anything, and clears "marking" (S4) only after its
+ * last row is deleted, and only if no other sweep began since. A push reads the row at P0,
+ * before it reads anything it relies on (the manifest, the links it checks), and again at P2',
+ * after P1. If both reads show the same epoch and no marking, no sweep ran at any time between
+ * them: a sweep that will delete the blob begins after P2', so its S2 sees P1; one that ended
+ * before P0 left no "deleting" row, so the blob the push found linked or referenced at P0 or
+ * later was there and stays there until P2'. Otherwise the push claims every blob as above.
+ * Why P0, not P2' alone: a sweep can move the blob to "deleting" (S3) before P1 and finish
+ * (S4) before P2', and a check of the link before the sweep's link pass saw nothing amiss.
+ * Why P0 before the manifest read, not beside it: a manifest seen, then deleted and its
+ * blobs swept, all before P0 read the epoch, would be written back over missing blobs.
+ * A sweep that crashes leaves "marking" set (pushes claim every blob) until the next one ends.
+ * Rows a crashed sweep left "marked" stay so after a later sweep cleared the flag; harmless:
+ * S3 only ever uses the etag its own S1 got.
+ * What the epoch cannot see, and the per-blob claim did: a reference written by a push that
+ * lost to a sweep (its P2 failed) and has not yet undone it, or crashed before undoing it. A
+ * later push that finds that manifest or link would be acknowledged over the missing blob.
+ * The window is that push's undo (one call) or a crash at that point, of a push that
+ * overlapped a sweep deleting the very blob it reused.
+ *
  * Crash safety: every step is idempotent. A crash leaves rows "marked" (the next sweep treats
  * them as candidates again) or "deleting" (the next sweep finishes them: links, bytes, row).
  * Memory: the index is read a page at a time; candidates are handled in batches of at most
@@ -31,7 +53,9 @@ import { referencesOf } from "./manifest-references.js";
  * unmarked, once after marking), keeping only its own digests.
  * One sweep at a time (LifecycleService holds a lease): a second sweep that had resumed the
  * same "deleting" row could otherwise remove the links of a blob pushed again after the first
- * one finished it.
+ * one finished it, and could clear "marking" while the first still marks. (If a lease is lost
+ * and a second sweep begins, the first one's S4 finds the epoch changed and leaves the flag
+ * set; the second one's S4 clears it, which is only sound if the first one has stopped.)
  */
 export interface SweepOptions {
   /** Blobs created, uploaded again or mounted more recently than this are kept. */
@@ -76,6 +100,8 @@ export class BlobSweeper {
       claimed: 0,
     };
     const cutoff = new Date(options.now() - options.graceMs).toISOString();
+    // S0: pushes claim blob by blob from now on (a dry run marks nothing)
+    const marking = options.dryRun ? undefined : await this.store.beginMarking();
     let batch: IndexedBlob[] = [];
     for await (const page of this.store.blobIndexPages(1000)) {
       for (const row of page) {
@@ -89,6 +115,8 @@ export class BlobSweeper {
       }
     }
     if (batch.length > 0) await this.collect(batch, options, report);
+    // S4, only after a complete run: a sweep that threw may have left rows "deleting"
+    if (marking) await this.store.endMarking(marking);
     return report;
   }
 

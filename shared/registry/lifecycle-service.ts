@@ -3,6 +3,7 @@ import type { CollectionStore } from "../storage/ports/collection-store.js";
 import type { MetadataStore } from "../storage/ports/metadata-store.js";
 import { BlobSweeper, type SweepReport } from "./blob-sweeper.js";
 import { RegistryError } from "./errors.js";
+import { collectOrphanedBytes, type OrphanedBytesReport } from "./orphaned-bytes.js";
 import { Retention, type RetentionReport, type RetentionRule } from "./retention.js";
 import type { UploadService } from "./upload-service.js";
 import { measureUsage, type UsageReport } from "./usage.js";
@@ -12,6 +13,8 @@ export interface LifecycleOptions {
   graceMs: number;
   /** Sweep candidates handled at once (bounds memory). */
   batchSize: number;
+  /** Upload sessions complete within this of their start: older upload bytes nobody owns are garbage. */
+  uploadTtlMs: number;
   retention: RetentionRule[];
   now: () => number;
   /** Told of each manifest (or whole repository) deleted, so this instance's caches drop it at once. */
@@ -35,13 +38,16 @@ export interface GcReport {
   uploads: { count: number; bytes: number };
   retention: RetentionReport;
   sweep: SweepReport;
+  /** Upload bytes no index row and no session owns (orphaned-bytes.ts). */
+  orphanedBytes: OrphanedBytesReport;
   /** Repositories left without manifests and tags, taken out of the catalog. */
   repositories: number;
 }
 
 /**
- * Storage lifecycle: garbage collection (abandoned uploads, retention, the blob sweep, empty
- * repositories), repository deletion and usage. One run at a time per registry (a lease).
+ * Storage lifecycle: garbage collection (abandoned uploads, retention, the blob sweep, orphaned
+ * upload bytes, empty repositories), repository deletion and usage. One run at a time per
+ * registry (a lease).
  */
 export class LifecycleService {
   constructor(
@@ -62,6 +68,7 @@ export class LifecycleService {
       uploads: { count: 0, bytes: 0 },
       retention: { tags: 0, manifests: 0 },
       sweep: { scanned: 0, manifestsRead: 0, blobs: { count: 0, bytes: 0 }, links: 0, referenced: 0, claimed: 0 },
+      orphanedBytes: { count: 0, bytes: 0, blobNames: [] },
       repositories: 0,
     };
     const { collection, metadata, blobs } = this.storage;
@@ -80,6 +87,13 @@ export class LifecycleService {
         dryRun,
         batchSize: this.options.batchSize,
         now: this.options.now,
+      });
+      const before = new Date(this.options.now() - this.options.uploadTtlMs - graceMs).toISOString();
+      const sessions = await metadata.listUploadsStartedBefore(before);
+      report.orphanedBytes = await collectOrphanedBytes(collection, {
+        before,
+        sessions: new Set(sessions.map((session) => session.id)),
+        dryRun,
       });
       report.repositories = await this.dropEmptyRepositories(dryRun);
     } finally {

@@ -1,5 +1,5 @@
 import type { BlobStore } from "../storage/ports/blob-store.js";
-import type { CollectionStore } from "../storage/ports/collection-store.js";
+import type { CollectionStore, SweepEpoch } from "../storage/ports/collection-store.js";
 import type { ManifestRecord, MetadataStore } from "../storage/ports/metadata-store.js";
 import { mapLimit } from "../lib/map-limit.js";
 import { manifestBlobName } from "./blob-names.js";
@@ -76,7 +76,10 @@ export class ManifestService implements Manifests {
 
   /**
    * PUT: validate, check that everything it references is in the repository, store it by
-   * digest and point the tag at it (manifest and tag commit together).
+   * digest and point the tag at it (manifest and tag commit together). Storage calls, when no
+   * sweep is marking: sweep epoch, manifest read, [one link or manifest read per reference, for
+   * a manifest new to the repository], [large manifest bytes], the manifest-and-tag batch,
+   * then the epoch again alongside the catalog row. A re-tag: 5 calls in 4 round trips.
    */
   async put(
     repository: string,
@@ -93,6 +96,8 @@ export class ManifestService implements Manifests {
       if (digest !== reference)
         throw new RegistryError("DIGEST_INVALID", "manifest digest does not match content", { reference, digest });
     }
+    // Read before anything this push relies on is read (P0 in blob-sweeper.ts), not alongside.
+    const before = await this.collection?.sweepEpoch();
     // A manifest already stored here had its references checked when it was stored: tagging
     // it again (a CI pushing tags) costs one read instead of one per layer.
     if (!(await this.metadata.getManifest(repository, digest))) {
@@ -117,7 +122,8 @@ export class ManifestService implements Manifests {
     await this.metadata.putManifest(repository, record, isDigest(reference) ? undefined : reference);
     // Both after the manifest is written: the sweep relies on that order (blob-sweeper.ts), and
     // so does its removal of empty repositories from the catalog (lifecycle-service.ts).
-    await Promise.all([this.claimBlobs(repository, digest, parsed.blobs), this.metadata.addRepository(repository)]);
+    const [after] = await Promise.all([this.collection?.sweepEpoch(), this.metadata.addRepository(repository)]);
+    if (!sweepFree(before, after)) await this.claimBlobs(repository, digest, parsed.blobs);
     const result: PutManifestResult = { digest, mediaType: parsed.mediaType, size: bytes.byteLength };
     if (parsed.subject) result.subject = parsed.subject.digest;
     return result;
@@ -221,9 +227,10 @@ export class ManifestService implements Manifests {
   }
 
   /**
-   * P2 of the sweep protocol (blob-sweeper.ts): with the manifest written, take back any blob
-   * a running sweep has marked. One already being deleted makes the push fail as if the blob
-   * were unknown, after removing the manifest again: the client uploads it and retries.
+   * P2 of the sweep protocol (blob-sweeper.ts), when a sweep may have marked in between: with
+   * the manifest written, take back any blob a running sweep has marked. One already being
+   * deleted makes the push fail as if the blob were unknown, after removing the manifest
+   * again: the client uploads it and retries.
    */
   private async claimBlobs(repository: string, digest: string, blobs: Descriptor[]): Promise<void> {
     if (!this.collection) return;
@@ -237,6 +244,16 @@ export class ManifestService implements Manifests {
       digest: lost,
     });
   }
+}
+
+/**
+ * True when no sweep marked at any time between the two reads (P0 and P2' in blob-sweeper.ts):
+ * none was marking at either, and none began in between. Without a collection store there are
+ * no sweeps at all.
+ */
+function sweepFree(before: SweepEpoch | undefined, after: SweepEpoch | undefined): boolean {
+  if (!before || !after) return before === after;
+  return !before.marking && !after.marking && before.epoch === after.epoch;
 }
 
 function unknown(reference: string): RegistryError {

@@ -6,6 +6,7 @@ import type {
   Lease,
   StoredBytes,
   StoredManifestRow,
+  SweepEpoch,
   SweepState,
   TagRow,
 } from "../ports/collection-store.js";
@@ -17,6 +18,12 @@ import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js
 
 /** Rows per page of the cross-partition scans (the most Table Storage returns at once). */
 const PAGE = 1000;
+
+/**
+ * The sweep epoch row, in the repositories table under a PartitionKey no repository encodes
+ * to (names are never empty) and a RowKey no scan's prefix matches.
+ */
+const EPOCH_ROW = { partitionKey: "", rowKey: "gc-sweep-epoch" } as const;
 
 /**
  * CollectionStore over the same tables and container as the registry (see
@@ -44,6 +51,37 @@ export class AzureCollectionStore implements CollectionStore {
       }
     }
     throw new Error(`blob index row ${digest} keeps changing`);
+  }
+
+  async sweepEpoch(): Promise<SweepEpoch> {
+    const row = await getRow(this.tables.repositories, EPOCH_ROW.partitionKey, EPOCH_ROW.rowKey);
+    return { epoch: Number(row?.epoch ?? 0), marking: row?.marking === true };
+  }
+
+  async beginMarking(): Promise<string> {
+    // Bounded: each retry means another sweep began at the same time (a lost lease)
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const row = await getRow(this.tables.repositories, EPOCH_ROW.partitionKey, EPOCH_ROW.rowKey);
+      const entity = { ...EPOCH_ROW, epoch: Number(row?.epoch ?? 0) + 1, marking: true };
+      try {
+        const written = row
+          ? await this.tables.repositories.updateEntity(entity, "Replace", { etag: row.etag as string })
+          : await this.tables.repositories.createEntity(entity);
+        return written.etag as string;
+      } catch (error) {
+        if (!isStatus(error, 412) && !isStatus(error, 409) && !isStatus(error, 404)) throw error;
+      }
+    }
+    throw new Error("the sweep epoch row keeps changing");
+  }
+
+  async endMarking(token: string): Promise<void> {
+    try {
+      await this.tables.repositories.updateEntity({ ...EPOCH_ROW, marking: false }, "Merge", { etag: token });
+    } catch (error) {
+      // another sweep began since: it clears the flag when it is done
+      if (!isStatus(error, 412) && !isStatus(error, 404)) throw error;
+    }
   }
 
   async *blobIndexPages(pageSize: number): AsyncIterable<IndexedBlob[]> {

@@ -45,6 +45,12 @@ export interface Lease {
   release(): Promise<void>;
 }
 
+/** The sweep epoch row: how many sweeps have begun marking, and whether one is marking now. */
+export interface SweepEpoch {
+  epoch: number;
+  marking: boolean;
+}
+
 /** A blob in the container (for bytes no index row or upload owns any more). */
 export interface StoredBytes {
   blobName: string;
@@ -59,6 +65,16 @@ export interface CollectionStore {
    * conditional delete fails); `touchAt` also records the time as the last reference.
    */
   claimBlob(digest: string, touchAt?: string): Promise<boolean>;
+
+  /**
+   * One point read: the sweep epoch (a push reads it before and after writing its manifest,
+   * and claims its blobs one by one only if a sweep was marking in between; blob-sweeper.ts).
+   */
+  sweepEpoch(): Promise<SweepEpoch>;
+  /** Before a sweep marks anything: epoch + 1, marking. A token for `endMarking`. */
+  beginMarking(): Promise<string>;
+  /** After the sweep finished: clears `marking`, unless another sweep began since `token`. */
+  endMarking(token: string): Promise<void>;
 
   /** The blob index, a page at a time (bounded memory). */
   blobIndexPages(pageSize: number): AsyncIterable<IndexedBlob[]>;

@@ -1,0 +1,219 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { BlobSweeper } from "../../shared/registry/blob-sweeper.js";
+import { RegistryError } from "../../shared/registry/errors.js";
+import { ManifestService } from "../../shared/registry/manifest-service.js";
+import type { CollectionStore } from "../../shared/storage/ports/collection-store.js";
+import { useAzurite } from "../helpers/azurite.js";
+import { imageManifest, sha256 } from "../helpers/content.js";
+import { RecordingProxy } from "../helpers/recording-proxy.js";
+import { bytes, OCI_MANIFEST, pushBlob, pushManifest } from "../protocol/support.js";
+import { blobStatus, lifecycleApp, manifestStatus, type LifecycleApp } from "./support.js";
+
+/**
+ * The sweep epoch (blob-sweeper.ts): a manifest PUT claims its blobs one by one only when a
+ * sweep may have marked while it ran, and a sweep interleaved at any step of a push, or a push
+ * at any step of a sweep, never leaves an acknowledged manifest over a missing blob.
+ */
+describe("Garbage collection: the sweep epoch spares pushes the per-blob claims", () => {
+  const azurite = useAzurite();
+  let app: LifecycleApp;
+  let proxy: RecordingProxy;
+
+  before(async () => {
+    proxy = await RecordingProxy.start(azurite());
+    ({ app } = await lifecycleApp(proxy.connectionString));
+  });
+  after(() => proxy.stop());
+
+  it("a re-tag with no sweep running costs 5 storage calls (the epoch twice) and claims no blob", async () => {
+    const parts = ["retag config", ...Array.from({ length: 8 }, (_, i) => `retag layer ${i}`)];
+    const manifest = await imageOver(app, "epoch/retag", parts);
+    await pushManifest(app, "epoch/retag", "v1", manifest, OCI_MANIFEST);
+    const from = proxy.requests.length;
+    await pushManifest(app, "epoch/retag", "v2", manifest, OCI_MANIFEST);
+    // the push event goes to its queue (not the registry's storage calls counted here)
+    const calls = proxy.requests.slice(from).filter((call) => call.service !== "queue");
+    assert.equal(calls.length, 5, calls.map((c) => `${c.method} ${c.url}`).join("\n"));
+    assert.equal(calls.filter((c) => c.url.includes("blobs(")).length, 0, "no blob-index row read");
+  });
+
+  it("claims every blob while a sweep is marking, or one crashed mid-way, and none once a sweep completes", async () => {
+    const parts = ["flag config", "flag layer a", "flag layer b"];
+    const manifest = await imageOver(app, "epoch/flag", parts);
+    const calls: string[] = [];
+    const service = manifests(app, instrumented(app.storage.collection, calls));
+    const retag = async (tag: string) => {
+      calls.length = 0;
+      await service.put("epoch/flag", tag, bytes(manifest), OCI_MANIFEST);
+      return calls.filter((name) => name === "claimBlob").length;
+    };
+    assert.equal(await retag("new"), 0, "no sweep has ever run");
+
+    const token = await app.storage.collection.beginMarking(); // a sweep is marking
+    assert.equal(await retag("marking"), parts.length);
+    await app.storage.collection.endMarking(token);
+    assert.equal(await retag("ended"), 0);
+
+    const crashing = new BlobSweeper(crashWhenDeciding(app.storage.collection), app.storage.registry.blobs);
+    await pushBlob(app, "epoch/flag", "garbage for the crashed sweep");
+    await assert.rejects(crashing.sweep({ graceMs: 0, dryRun: false, batchSize: 1000, now: Date.now }), /crash/);
+    assert.equal(await retag("after a crash"), parts.length, "a crashed sweep leaves the flag set");
+    await app.lifecycle.collectGarbage({ graceMs: 0 });
+    assert.equal(await retag("after a complete sweep"), 0, "a complete sweep clears it");
+    assert.deepEqual(await app.storage.collection.sweepEpoch(), { epoch: 3, marking: false });
+  });
+
+  it("two sweeps overlapping (a lost lease): the first one's end leaves the flag set, the second one's clears it", async () => {
+    const store = app.storage.collection;
+    const first = await store.beginMarking();
+    const second = await store.beginMarking();
+    await store.endMarking(first);
+    assert.equal((await store.sweepEpoch()).marking, true, "the second sweep is still marking");
+    await store.endMarking(second);
+    assert.equal((await store.sweepEpoch()).marking, false);
+  });
+
+  it("a sweep run at any step of a push never deletes what the push acknowledged", async () => {
+    const outcomes = new Map<string, number>();
+    for (let step = 0; ; step++) {
+      const repository = `epoch/push-step-${step}`;
+      const parts = [`config at push step ${step}`, `layer at push step ${step}`];
+      const manifest = await imageOver(app, repository, parts);
+      const calls: string[] = [];
+      let paused = false;
+      const gate = {
+        at: step,
+        run: async () => {
+          paused = true;
+          await sweep(app.storage.collection, app);
+        },
+      };
+      const service = new ManifestService(
+        app.storage.registry.blobs,
+        instrumented(app.storage.registry.metadata, calls, gate),
+        MANIFEST_OPTIONS,
+        instrumented(app.storage.collection, calls, gate),
+      );
+      const outcome = await service.put(repository, "latest", bytes(manifest), OCI_MANIFEST).then(
+        () => "acknowledged",
+        (error: unknown) => refusal(error),
+      );
+      if (!paused) break; // the push made fewer calls than `step`: every step has been tried
+      outcomes.set(`${calls[step]} (call ${step})`, outcome === "acknowledged" ? 1 : 0);
+      await sweep(app.storage.collection, app);
+      if (outcome === "acknowledged") await assertPullable(app, repository, parts);
+    }
+    assert.ok(outcomes.size >= 6, JSON.stringify([...outcomes]));
+    const acknowledged = [...outcomes.values()].filter((ok) => ok === 1).length;
+    assert.ok(
+      acknowledged > 0 && acknowledged < outcomes.size,
+      `both outcomes occur: ${JSON.stringify([...outcomes])}`,
+    );
+  });
+
+  it("a push run at any step of a sweep is acknowledged only over blobs the sweep keeps", async () => {
+    let acknowledged = 0;
+    let deleted = 0;
+    for (let step = 0; ; step++) {
+      const repository = `epoch/sweep-step-${step}`;
+      const parts = [`config at sweep step ${step}`, `layer at sweep step ${step}`];
+      const manifest = await imageOver(app, repository, parts);
+      let outcome = "not run";
+      const calls: string[] = [];
+      const gate = {
+        at: step,
+        run: async () => {
+          outcome = await manifests(app, app.storage.collection)
+            .put(repository, "latest", bytes(manifest), OCI_MANIFEST)
+            .then(() => "acknowledged", refusal);
+        },
+      };
+      const report = await sweep(instrumented(app.storage.collection, calls, gate), app);
+      if (outcome === "not run") break;
+      deleted += report.blobs.count;
+      await sweep(app.storage.collection, app);
+      if (outcome === "acknowledged") {
+        acknowledged++;
+        await assertPullable(app, repository, parts);
+      }
+    }
+    assert.ok(acknowledged > 0, "some pushes were acknowledged");
+    assert.ok(deleted > 0, "the sweeps deleted garbage meanwhile");
+  });
+});
+
+/** Blobs with these contents in the repository, unreferenced; the manifest over them (not pushed). */
+async function imageOver(app: LifecycleApp, repository: string, parts: string[]): Promise<string> {
+  await Promise.all(parts.map((part) => pushBlob(app, repository, part)));
+  const [config, ...layers] = parts.map((part) => ({ digest: sha256(part), size: Buffer.byteLength(part) }));
+  return imageManifest(config as { digest: string; size: number }, layers);
+}
+
+const MANIFEST_OPTIONS = { maxManifestBytes: 1 << 20, maxManifestReferences: 1000, now: Date.now };
+
+function manifests(app: LifecycleApp, collection: CollectionStore): ManifestService {
+  return new ManifestService(app.storage.registry.blobs, app.storage.registry.metadata, MANIFEST_OPTIONS, collection);
+}
+
+/** A full sweep with no grace period (no lease: these tests are its only caller). */
+async function sweep(store: CollectionStore, app: LifecycleApp) {
+  return new BlobSweeper(store, app.storage.registry.blobs).sweep({
+    graceMs: 0,
+    dryRun: false,
+    batchSize: 1000,
+    now: Date.now,
+  });
+}
+
+function refusal(error: unknown): string {
+  if (error instanceof RegistryError && error.code === "MANIFEST_BLOB_UNKNOWN") return "refused";
+  throw error;
+}
+
+async function assertPullable(app: LifecycleApp, repository: string, parts: string[]): Promise<void> {
+  assert.equal(await manifestStatus(app, repository, "latest"), 200, repository);
+  for (const part of parts)
+    assert.equal(await blobStatus(app, repository, sha256(part)), 200, `${repository}: ${part}`);
+}
+
+const PAGED = new Set(["blobIndexPages", "manifestPages", "linkPages", "bytesPages"]);
+
+/**
+ * The store with every call recorded by method name into `calls` (shared by several stores,
+ * so it is one sequence); with a gate, the call numbered `gate.at` waits for `gate.run` first.
+ */
+function instrumented<T extends object>(store: T, calls: string[], gate?: { at: number; run: () => Promise<void> }): T {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      const method = value as (...args: unknown[]) => unknown;
+      return (...args: unknown[]) => {
+        const index = calls.push(String(property)) - 1;
+        const wait = index === gate?.at ? gate.run() : undefined;
+        if (PAGED.has(String(property)))
+          return (async function* () {
+            await wait;
+            yield* method.apply(target, args) as AsyncIterable<unknown>;
+          })();
+        return wait ? wait.then(() => method.apply(target, args)) : method.apply(target, args);
+      };
+    },
+  });
+}
+
+/** The store of a sweep that dies between marking and deciding (rows left "marked", the flag set). */
+function crashWhenDeciding(store: CollectionStore): CollectionStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === "setBlobState")
+        return async (digest: string, state: "marked" | "deleting" | "", etag: string) => {
+          if (state === "deleting") throw new Error("crash (simulated)");
+          return target.setBlobState(digest, state, etag);
+        };
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
