@@ -26,10 +26,12 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
-  async commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null): Promise<string> {
+  async commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null, digest?: string): Promise<string> {
     const conditions = ifMatch === null ? { ifNoneMatch: "*" } : { ifMatch };
     try {
-      const result = await this.container.getBlockBlobClient(blobName).commitBlockList(blockIds, { conditions });
+      const result = await this.container
+        .getBlockBlobClient(blobName)
+        .commitBlockList(blockIds, { conditions, ...digestMetadata(digest) });
       return result.etag as string;
     } catch (error) {
       if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);
@@ -37,14 +39,35 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
-  async create(blobName: string, data: Uint8Array): Promise<string> {
+  async create(blobName: string, data: Uint8Array, digest?: string): Promise<string> {
     try {
       const result = await this.container
         .getBlockBlobClient(blobName)
-        .upload(data, data.byteLength, { conditions: { ifNoneMatch: "*" } });
+        .upload(data, data.byteLength, { conditions: { ifNoneMatch: "*" }, ...digestMetadata(digest) });
       return result.etag as string;
     } catch (error) {
       if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);
+      throw error;
+    }
+  }
+
+  async recordDigest(blobName: string, digest: string, ifMatch: string): Promise<string> {
+    try {
+      const result = await this.container
+        .getBlobClient(blobName)
+        .setMetadata(digestMetadata(digest).metadata, { conditions: { ifMatch } });
+      return result.etag as string;
+    } catch (error) {
+      if (isStatus(error, 412) || isStatus(error, 404)) throw new ConcurrentUpdateError(blobName);
+      throw error;
+    }
+  }
+
+  async recordedDigest(blobName: string): Promise<string | undefined> {
+    try {
+      return (await this.container.getBlobClient(blobName).getProperties()).metadata?.[DIGEST_METADATA];
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
       throw error;
     }
   }
@@ -90,6 +113,13 @@ export class AzureBlobStore implements BlobStore {
       ...(this.apiVersion ? { version: this.apiVersion } : {}),
     });
   }
+}
+
+/** Blob metadata names must be C# identifiers. */
+const DIGEST_METADATA = "digest";
+
+function digestMetadata(digest: string | undefined): { metadata?: Record<string, string> } {
+  return digest === undefined ? {} : { metadata: { [DIGEST_METADATA]: digest } };
 }
 
 export function isStatus(error: unknown, status: number): boolean {

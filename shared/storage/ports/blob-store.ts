@@ -11,13 +11,21 @@ export interface BlobStore {
    * Makes `blockIds` the blob's content, atomically. `ifMatch` guards against a concurrent writer
    * (pass the etag this writer last saw; `null` means the blob must not exist yet).
    * Returns the new etag; throws ConcurrentUpdateError when the guard fails.
+   * `digest`: the new content's digest, kept with it (recordedDigest).
    */
-  commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null): Promise<string>;
+  commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null, digest?: string): Promise<string>;
   /**
    * Writes a whole blob in one call if it does not exist yet (a small upload: one request
    * instead of stage + commit). Returns its etag; throws ConcurrentUpdateError if it exists.
    */
-  create(blobName: string, data: Uint8Array): Promise<string>;
+  create(blobName: string, data: Uint8Array, digest?: string): Promise<string>;
+  /**
+   * Records `digest` again if the blob still has etag `ifMatch`, which changes its etag: whoever
+   * holds the old one can no longer write. Returns the new etag; ConcurrentUpdateError otherwise.
+   */
+  recordDigest(blobName: string, digest: string, ifMatch: string): Promise<string>;
+  /** The digest the blob's last write recorded; undefined when none was, or there is no blob. */
+  recordedDigest(blobName: string): Promise<string | undefined>;
   /** Writes a small blob in one call (manifests too large to keep inline). */
   put(blobName: string, data: Uint8Array): Promise<void>;
   /** Streams `length` bytes from `offset` (to the end when length is undefined). */
