@@ -199,7 +199,7 @@ export class UploadService implements Uploads {
       record = await this.writeWhole(session.id, body, digest);
     } catch (error) {
       // another request wrote this upload's blob first: its bytes are not ours to drop
-      if (error instanceof ConcurrentUpdateError) throw behind(session, state);
+      if (error instanceof ConcurrentUpdateError) throw await this.conflict(session, state);
       if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await this.discard(session);
       throw error;
     }
@@ -258,6 +258,15 @@ export class UploadService implements Uploads {
     if (state !== undefined && !(await this.metadata.getUpload(repository, id))) throw unknownUpload(id);
   }
 
+  /**
+   * A write the etag condition refused: another request wrote first (416, where this state
+   * stands), or the upload was cancelled and its blob deleted (a read, on this rare path only).
+   */
+  private async conflict(session: UploadSession, state: string | undefined): Promise<RegistryError> {
+    const open = await this.metadata.getUpload(session.repository, session.id);
+    return open ? behind(session, state) : unknownUpload(session.id);
+  }
+
   private seal(session: UploadSession): Promise<string> {
     return sealUploadState(this.options.sealer, session);
   }
@@ -294,7 +303,7 @@ export class UploadService implements Uploads {
           );
     } catch (error) {
       // another request wrote first: this chunk no longer starts at the offset
-      if (error instanceof ConcurrentUpdateError) throw behind(session, state);
+      if (error instanceof ConcurrentUpdateError) throw await this.conflict(session, state);
       throw error;
     }
     const next: UploadSession = { ...session, offset: session.offset + written.bytes, blobEtag, digestSoFar };
@@ -313,7 +322,11 @@ export class UploadService implements Uploads {
     const blobName = uploadBlobName(session.id);
     const committed = await this.blobs.committedBlocks(blobName);
     if (committed.length > 0) return committed;
-    const bytes = await this.blobs.readAll(blobName);
+    const bytes = await this.blobs.readAll(blobName).catch(async (error: unknown) => {
+      // gone: cancelled (or expired) under a URL that outlived it
+      if (!(await this.metadata.getUpload(session.repository, session.id))) throw unknownUpload(session.id);
+      throw error;
+    });
     // changed since the state (the commit's etag condition would refuse it anyway)
     if (bytes.byteLength !== session.offset || bytes.byteLength > this.options.blockSize) throw behind(session, state);
     const id = blockId(newNonce(), 0);
@@ -328,17 +341,21 @@ export class UploadService implements Uploads {
    */
   private async freeze(session: UploadSession, state: string | undefined): Promise<UploadSession> {
     const blobName = uploadBlobName(session.id);
+    const digestSoFar =
+      session.blobEtag === null ? fastHasher().digest() : (await this.finishHash(session)).digestSoFar;
+    if (!digestSoFar) throw behind(session, state); // every state we seal has one
     try {
-      if (session.blobEtag === null) {
-        const digestSoFar = fastHasher().digest();
-        return { ...session, digestSoFar, blobEtag: await this.blobs.create(blobName, new Uint8Array(0), digestSoFar) };
-      }
-      const { digestSoFar } = await this.finishHash(session);
-      if (!digestSoFar) throw behind(session, state); // every state we seal has one
-      return { ...session, blobEtag: await this.blobs.recordDigest(blobName, digestSoFar, session.blobEtag) };
+      const blobEtag =
+        session.blobEtag === null
+          ? await this.blobs.create(blobName, new Uint8Array(0), digestSoFar)
+          : await this.blobs.recordDigest(blobName, digestSoFar, session.blobEtag);
+      return { ...session, blobEtag, digestSoFar };
     } catch (error) {
-      if (error instanceof ConcurrentUpdateError) throw behind(session, state);
-      throw error;
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+      // A retried completion: an earlier attempt froze exactly these bytes (bytes only grow, and
+      // an etag whose recorded digest is unchanged came from a freeze, never from a state).
+      if ((await this.blobs.recordedDigest(blobName)) === digestSoFar) return { ...session, digestSoFar };
+      throw await this.conflict(session, state);
     }
   }
 
