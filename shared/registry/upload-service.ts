@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { BlobStore } from "../storage/ports/blob-store.js";
+import type { BlobNote, BlobStat, BlobStore } from "../storage/ports/blob-store.js";
 import type { CollectionStore } from "../storage/ports/collection-store.js";
 import { ConcurrentUpdateError } from "../storage/ports/errors.js";
 import type { BlobRecord, MetadataStore, UploadSession } from "../storage/ports/metadata-store.js";
@@ -66,7 +66,7 @@ export interface StartOptions {
  * abandoned uploads, and to tell a cancelled upload apart (GET, DELETE, the completion batch).
  * Every write to the upload's blob is conditional on the etag the state names: of two requests
  * holding one state only the first writes, and a completion without a body changes the etag
- * (recordDigest), so no state handed out earlier can alter bytes the blob index serves.
+ * (freeze), so no state handed out earlier can alter bytes the blob index serves.
  */
 export class UploadService implements Uploads {
   constructor(
@@ -145,8 +145,12 @@ export class UploadService implements Uploads {
   /** GET on an upload: how many bytes it holds. */
   async status(upload: UploadRef): Promise<UploadProgress> {
     const session = await this.resolve(upload);
-    await this.assertOpen(upload);
-    return { offset: session.offset, state: upload.state ?? (await this.seal(session)) };
+    const [, stored] = await Promise.all([this.assertOpen(upload), this.blobs.stat(uploadBlobName(session.id))]);
+    const current = caughtUp(session, stored);
+    return {
+      offset: current.offset,
+      state: current === session && upload.state ? upload.state : await this.seal(current),
+    };
   }
 
   /** PATCH: append a chunk (or the whole stream). */
@@ -155,7 +159,7 @@ export class UploadService implements Uploads {
     if (range && range.start !== session.offset) throw behind(session, upload.state);
     // a declared chunk will likely be followed by more: keep a resumable hash
     const chunk = range ? declaredChunk(body, range) : body;
-    const next = await this.appendBody(session, upload.state, chunk, range !== undefined);
+    const next = await this.appendBody(session, upload.state, chunk, range ? "chunk" : "stream");
     return { offset: next.offset, state: next === session && upload.state ? upload.state : await this.seal(next) };
   }
 
@@ -167,7 +171,7 @@ export class UploadService implements Uploads {
     // POST then PUT with the whole blob (containerd)
     if (body && session.offset === 0) return this.completeWhole(session, upload.state, digest, body);
     session = body
-      ? await this.appendBody(session, upload.state, body, false)
+      ? await this.appendBody(session, upload.state, body, "final")
       : await this.freeze(session, upload.state);
     const blobName = uploadBlobName(session.id);
     const actual =
@@ -274,32 +278,36 @@ export class UploadService implements Uploads {
   /**
    * Streams `body` onto the upload's blob, conditional on the etag the state names, and
    * returns the new state: its `digestSoFar` (and `hashState` when resumable) describes exactly
-   * the bytes stored, and is recorded with them (recordedDigest) for discard's sake.
+   * the bytes stored, and is noted with them (BlobStore.stat): GET and discard read it there.
    */
   private async appendBody(
     session: UploadSession,
     state: string | undefined,
     rawBody: Body,
-    resumable: boolean,
+    /** `chunk`: more will likely follow (keep a resumable hash); `final`: the bytes are complete. */
+    kind: "chunk" | "stream" | "final",
   ): Promise<UploadSession> {
     // known-empty before any hashing: continuing a hash may mean re-reading stored bytes
     const body = await nonEmptyBody(rawBody);
     if (!body) return session;
-    const hasher = await this.continueHash(session, resumable);
+    const hasher = await this.continueHash(session, kind === "chunk");
     const blobName = uploadBlobName(session.id);
     const first = session.blobEtag === null;
     const written = await writeBlocks(this.blobs, blobName, body, hasher, { ...this.options, whole: first });
     const hashState = hasher.save();
     const digestSoFar = hasher.digest();
+    const note: BlobNote = { digest: digestSoFar };
+    if (hashState !== undefined) note.hashState = hashState;
+    if (kind === "final") note.frozen = true;
     let blobEtag: string;
     try {
       blobEtag = written.whole
-        ? await this.blobs.create(blobName, written.whole, digestSoFar)
+        ? await this.blobs.create(blobName, written.whole, note)
         : await this.blobs.commitBlocks(
             blobName,
             [...(await this.storedBlocks(session, state)), ...written.blockIds],
             session.blobEtag,
-            digestSoFar,
+            note,
           );
     } catch (error) {
       // another request wrote first: this chunk no longer starts at the offset
@@ -345,16 +353,18 @@ export class UploadService implements Uploads {
       session.blobEtag === null ? fastHasher().digest() : (await this.finishHash(session)).digestSoFar;
     if (!digestSoFar) throw behind(session, state); // every state we seal has one
     try {
+      const note: BlobNote = { digest: digestSoFar, frozen: true };
       const blobEtag =
         session.blobEtag === null
-          ? await this.blobs.create(blobName, new Uint8Array(0), digestSoFar)
-          : await this.blobs.recordDigest(blobName, digestSoFar, session.blobEtag);
+          ? await this.blobs.create(blobName, new Uint8Array(0), note)
+          : await this.blobs.annotate(blobName, note, session.blobEtag);
       return { ...session, blobEtag, digestSoFar };
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
-      // A retried completion: an earlier attempt froze exactly these bytes (bytes only grow, and
-      // an etag whose recorded digest is unchanged came from a freeze, never from a state).
-      if ((await this.blobs.recordedDigest(blobName)) === digestSoFar) return { ...session, digestSoFar };
+      // a retried completion: an earlier attempt froze exactly these bytes
+      const stored = await this.blobs.stat(blobName);
+      if (stored?.note?.frozen && stored.note.digest === digestSoFar && stored.size === session.offset)
+        return { ...session, blobEtag: stored.etag, digestSoFar };
       throw await this.conflict(session, state);
     }
   }
@@ -399,8 +409,9 @@ export class UploadService implements Uploads {
     if (actual !== digest) {
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
-    if (written.whole) await this.blobs.create(blobName, written.whole, digest);
-    else await this.blobs.commitBlocks(blobName, written.blockIds, null, digest);
+    const note: BlobNote = { digest, frozen: true };
+    if (written.whole) await this.blobs.create(blobName, written.whole, note);
+    else await this.blobs.commitBlocks(blobName, written.blockIds, null, note);
     return this.publish({ digest, blobName, size: written.bytes });
   }
 
@@ -434,7 +445,7 @@ export class UploadService implements Uploads {
     await this.metadata.deleteUpload(session.repository, session.id);
     const blobName = uploadBlobName(session.id);
     const stored =
-      digest ?? (await this.blobs.recordedDigest(blobName)) ?? (await this.finishHash(session)).digestSoFar;
+      digest ?? (await this.blobs.stat(blobName))?.note?.digest ?? (await this.finishHash(session)).digestSoFar;
     await this.dropUnlessIndexed(blobName, stored);
   }
 
@@ -443,6 +454,24 @@ export class UploadService implements Uploads {
     if (digest && (await this.metadata.getBlob(digest))?.blobName === blobName) return;
     await this.blobs.delete(blobName);
   }
+}
+
+/**
+ * The upload as its blob says it stands, when the URL's state is behind it (a client that lost
+ * an answer, or asks with an older Location). A frozen blob's etag is never handed out.
+ */
+function caughtUp(session: UploadSession, stored: BlobStat | undefined): UploadSession {
+  const note = stored?.note;
+  if (!stored || !note || note.frozen || stored.etag === session.blobEtag) return session;
+  const current: UploadSession = {
+    ...session,
+    offset: stored.size,
+    blobEtag: stored.etag,
+    digestSoFar: note.digest,
+  };
+  delete current.hashState;
+  if (note.hashState !== undefined) current.hashState = note.hashState;
+  return current;
 }
 
 function unknownUpload(id: string): RegistryError {
