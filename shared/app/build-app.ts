@@ -26,6 +26,7 @@ import { createTokenApp } from "../http/token/token-app.js";
 import { BrowseService } from "../registry/browse-service.js";
 import { observeRequests } from "../http/observed-requests.js";
 import { createOpsApp } from "../http/ops-app.js";
+import { HmacSealer } from "../lib/hmac-sealer.js";
 import type { LogWriter } from "../lib/log-writer.js";
 import type { Metrics } from "../observability/metrics.js";
 import { auditedIdentityAdmin, observedTokens } from "../observability/observed-auth.js";
@@ -118,6 +119,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     observeCalls: observability.storageCalls,
   });
   const [secrets] = await Promise.all([options.secrets ?? openSecretStore(config.auth), createdOnce(storage)]);
+  const auth = buildAuth(config, storage, secrets, now, observability);
 
   const service = new RegistryService(storage.registry, {
     blockSize: config.blockSize,
@@ -131,13 +133,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     uploadTtlMs: config.uploadTtlMs,
     maxUploadsPerRepository: config.maxUploadsPerRepository,
     now,
+    // upload URLs carry their state sealed with keys every instance derives from the signing keys
+    sealer: new HmacSealer(auth.keys.macKeys("stowage upload state v1")),
   });
   const registry = metrics ? meteredRegistry(service, metrics) : service;
   const queued = (queue: ReturnType<typeof storage.queue<never>>, label: string) =>
     metrics ? agedQueue(queue, label, metrics, Date.now) : queue;
   const events = queued(storage.queue<RegistryEvent>(config.events.queue), "events");
   const deliveries = queued(storage.queue<DeliveryTask>(deliveryQueueName(config.events.queue)), "deliveries");
-  const auth = buildAuth(config, storage, secrets, now, observability);
   const webhooks = buildWebhooks(config, storage, { events, deliveries }, log, observability);
   const eventSink = metrics ? countedEvents(events, metrics) : events;
   const observe = observability.appObserver;
@@ -265,6 +268,8 @@ function buildAuth(
   const keys = new SigningKeys(secrets, {
     secretName: secretNames(auth).signingKey,
     tokenTtlSeconds: auth.tokenTtlSeconds,
+    // a replaced key still opens the upload URLs it sealed, for as long as those uploads live
+    retainSeconds: config.uploadTtlMs / 1000,
     now,
   });
   const throttle = new LoginThrottle(

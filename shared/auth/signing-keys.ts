@@ -1,4 +1,6 @@
+import { hkdfSync } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import type { MacKeys } from "../lib/hmac-sealer.js";
 import type { SecretStore, SecretVersion } from "../storage/ports/secret-store.js";
 
 export const ALGORITHM = "ES256";
@@ -11,6 +13,8 @@ interface LoadedKey {
   privateKey: Key;
   publicKey: Key;
   publicJwk: JWK;
+  /** The private scalar: input keying material for keys derived from this one (macKeys). */
+  secret: Buffer;
 }
 
 interface KeyRing {
@@ -25,6 +29,8 @@ export interface SigningKeysOptions {
   secretName: string;
   /** Lifetime of the tokens signed: a replaced key stays valid this long (plus slack). */
   tokenTtlSeconds: number;
+  /** A replaced key keeps verifying at least this long too (what macKeys sealed with it: uploads in progress). */
+  retainSeconds?: number;
   /** How often the key list is re-read, so a rotation reaches every instance. */
   refreshSeconds?: number;
   now?: () => number;
@@ -65,11 +71,39 @@ export class SigningKeys {
 
   /** The public key for a `kid`, re-reading the list once when it is unknown (a rotation elsewhere). */
   async verificationKey(kid: string): Promise<Key | undefined> {
+    return (await this.find(kid))?.publicKey;
+  }
+
+  /**
+   * HMAC keys derived (HKDF-SHA256) from the signing keys for one `purpose`: every instance
+   * derives the same ones, and they rotate with the signing keys; the kid names the key used.
+   */
+  macKeys(purpose: string): MacKeys {
+    const derived = new Map<string, Uint8Array>();
+    const derive = (key: LoadedKey) => {
+      let mac = derived.get(key.kid);
+      if (!mac) derived.set(key.kid, (mac = new Uint8Array(hkdfSync("sha256", key.secret, "", purpose, 32))));
+      return mac;
+    };
+    return {
+      current: async () => {
+        const { current } = await this.current();
+        return { id: current.kid, key: derive(current) };
+      },
+      find: async (kid) => {
+        const key = await this.find(kid);
+        return key && derive(key);
+      },
+    };
+  }
+
+  /** The key for a `kid`, re-reading the list once when it is unknown (a rotation elsewhere). */
+  private async find(kid: string): Promise<LoadedKey | undefined> {
     const known = (await this.current()).keys.get(kid);
-    if (known) return known.publicKey;
+    if (known) return known;
     if (this.now() - this.lastUnknownReload < UNKNOWN_KID_RELOAD_MS) return undefined;
     this.lastUnknownReload = this.now();
-    return (await this.reload()).keys.get(kid)?.publicKey;
+    return (await this.reload()).keys.get(kid);
   }
 
   /** The public keys as a JSON Web Key Set, for anyone verifying our tokens. */
@@ -133,7 +167,8 @@ export class SigningKeys {
 
   /** How long a replaced key must keep verifying: other instances may sign with it until they refresh. */
   private retentionMs(): number {
-    return this.options.tokenTtlSeconds * 1000 + this.refreshMs + CLOCK_SLACK_MS;
+    const seconds = Math.max(this.options.tokenTtlSeconds, this.options.retainSeconds ?? 0);
+    return seconds * 1000 + this.refreshMs + CLOCK_SLACK_MS;
   }
 }
 
@@ -156,5 +191,6 @@ async function loadKey(stored: string, createdOn: Date): Promise<LoadedKey> {
     privateKey: await importJWK({ ...jwk, alg: ALGORITHM }, ALGORITHM),
     publicKey: await importJWK(publicJwk, ALGORITHM),
     publicJwk,
+    secret: Buffer.from(jwk.d, "base64url"),
   };
 }

@@ -63,9 +63,9 @@ export function notifyingRegistry(inner: Registry, origin: () => RequestOrigin, 
     },
   };
   const uploads: Uploads = {
-    status: (repository, id) => inner.uploads.status(repository, id),
-    append: (repository, id, body, range) => inner.uploads.append(repository, id, body, range),
-    cancel: (repository, id) => inner.uploads.cancel(repository, id),
+    status: (upload) => inner.uploads.status(upload),
+    append: (upload, body, range) => inner.uploads.append(upload, body, range),
+    cancel: (upload) => inner.uploads.cancel(upload),
     async start(repository, body, startOptions) {
       const result = await inner.uploads.start(repository, body, startOptions);
       if (result.kind === "blob") {
@@ -75,9 +75,12 @@ export function notifyingRegistry(inner: Registry, origin: () => RequestOrigin, 
       }
       return result;
     },
-    async complete(repository, id, digest, body) {
-      const record = await inner.uploads.complete(repository, id, digest, body);
-      if (blobTransfer) await emit("push", "blobs", { repository, digest, size: record.size, mediaType: BLOB_TYPE });
+    async complete(upload, digest, body) {
+      const record = await inner.uploads.complete(upload, digest, body);
+      if (blobTransfer) {
+        const target = { repository: upload.repository, digest, size: record.size, mediaType: BLOB_TYPE };
+        await emit("push", "blobs", target);
+      }
       return record;
     },
   };

@@ -33,7 +33,13 @@ const WIRE: Record<ErrorCode, WireError> = {
   UPLOAD_OUT_OF_ORDER: {
     status: 416,
     code: "BLOB_UPLOAD_INVALID",
-    headers: (d) => uploadHeaders(String(d.repository), String(d.id), Number(d.offset)),
+    headers: (d) =>
+      uploadHeaders(
+        String(d.repository),
+        String(d.id),
+        Number(d.offset),
+        d.state === undefined ? undefined : String(d.state),
+      ),
   },
   // RFC 9110: the size the range missed
   RANGE_NOT_SATISFIABLE: {

@@ -62,9 +62,9 @@ export function meteredRegistry(registry: RegistryService, metrics: Metrics): Re
       }),
     append: (original) => inProgress(original),
     complete: (original) =>
-      inProgress(async (repository, id, digest, body) => {
+      inProgress(async (upload, digest, body) => {
         try {
-          const record = await original(repository, id, digest, body);
+          const record = await original(upload, digest, body);
           metrics.uploadCompleted();
           return record;
         } catch (error) {

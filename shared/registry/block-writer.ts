@@ -9,12 +9,12 @@ export interface BlockWriterOptions {
   concurrency: number;
 }
 
-/** What writeBlocks wrote: blocks to commit, or (`etag`) a whole blob already written. */
+/** What writeBlocks wrote: blocks to commit, or (`whole`) a body it kept for one Put Blob. */
 export interface WrittenBlocks {
   blockIds: string[];
   bytes: number;
-  /** Set when the body fit in one block and `whole` was asked: the blob exists, nothing to commit. */
-  etag?: string;
+  /** Set when the body fit in one block and `whole` was asked: its bytes, nothing staged. */
+  whole?: Uint8Array;
 }
 
 /**
@@ -29,11 +29,11 @@ export async function writeBlocks(
   body: AsyncIterable<Uint8Array>,
   hasher: Hasher,
   options: BlockWriterOptions & {
-    /** The body is the whole blob: if it fits in one block, write it with one call (BlobStore.create). */
+    /** If the body fits in one block, stage nothing and return it: the caller writes it with one call (BlobStore.create). */
     whole?: boolean;
   },
 ): Promise<WrittenBlocks> {
-  const nonce = randomBytes(8).toString("hex");
+  const nonce = newNonce();
   const blockIds: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
@@ -45,8 +45,7 @@ export async function writeBlocks(
   let bytes = 0;
 
   const stage = async (buffer: Buffer, length: number) => {
-    // fixed width: Azure requires every block id of a blob to have the same length
-    const id = Buffer.from(`${nonce}${blockIds.length.toString().padStart(6, "0")}`).toString("base64");
+    const id = blockId(nonce, blockIds.length);
     blockIds.push(id);
     const settle = () => {
       inFlight.delete(pending);
@@ -80,14 +79,22 @@ export async function writeBlocks(
         }
       }
     }
-    if (options.whole && blockIds.length === 0) {
-      // one request instead of stage + commit (the bytes were hashed as they came)
-      return { blockIds, bytes, etag: await blobs.create(blobName, block.subarray(0, filled)) };
-    }
+    // one request instead of stage + commit, once the caller knows the digest
+    if (options.whole && blockIds.length === 0) return { blockIds, bytes, whole: block.subarray(0, filled) };
     if (filled > 0) await stage(block, filled);
   } finally {
     await Promise.all(inFlight);
   }
   if (failure) throw failure;
   return { blockIds, bytes };
+}
+
+/** Block ids that no other writer's collide with. */
+export function newNonce(): string {
+  return randomBytes(8).toString("hex");
+}
+
+/** Fixed width: Azure requires every block id of a blob to have the same length. */
+export function blockId(nonce: string, index: number): string {
+  return Buffer.from(`${nonce}${index.toString().padStart(6, "0")}`).toString("base64");
 }

@@ -42,11 +42,13 @@ export class RegistryError extends Error {
 }
 
 /** The chunk does not start at the upload's offset: the client is told where it stands. */
-export function outOfOrder(repository: string, id: string, offset: number): RegistryError {
+/** `state`: the sealed upload state the client sent, for the Location of the answer. */
+export function outOfOrder(repository: string, id: string, offset: number, state?: string): RegistryError {
   return new RegistryError("UPLOAD_OUT_OF_ORDER", "chunk does not start at the current upload offset", {
     repository,
     id,
     offset,
+    ...(state !== undefined ? { state } : {}),
   });
 }
 

@@ -1,16 +1,17 @@
 import { randomBytes } from "node:crypto";
-import type { BlobStore } from "../storage/ports/blob-store.js";
+import type { BlobNote, BlobStat, BlobStore } from "../storage/ports/blob-store.js";
 import type { CollectionStore } from "../storage/ports/collection-store.js";
 import { ConcurrentUpdateError } from "../storage/ports/errors.js";
 import type { BlobRecord, MetadataStore, UploadSession } from "../storage/ports/metadata-store.js";
 import { uploadBlobName } from "./blob-names.js";
-import { writeBlocks, type BlockWriterOptions } from "./block-writer.js";
+import { blockId, newNonce, writeBlocks, type BlockWriterOptions } from "./block-writer.js";
 import type { Body, ChunkRange } from "./body.js";
 import { declaredChunk } from "./chunk-length.js";
 import { outOfOrder, RegistryError } from "./errors.js";
 import { digestStream, fastHasher, resumableHasher, type Hasher } from "./hasher.js";
 import { nonEmptyBody } from "./non-empty-body.js";
 import { parseDigest } from "./references.js";
+import { openUploadState, sealUploadState, type Sealer } from "./upload-state.js";
 
 export interface UploadOptions extends BlockWriterOptions {
   /** Mount a blob already in the registry when a client names it without `from`. */
@@ -21,17 +22,34 @@ export interface UploadOptions extends BlockWriterOptions {
   maxUploadsPerRepository: number;
   /** The clock (milliseconds since the epoch); tests move it instead of sleeping. */
   now: () => number;
+  /** Seals upload states into upload URLs; every instance must verify what any other sealed. */
+  sealer: Sealer;
 }
 
-export type StartResult = { kind: "session"; id: string } | { kind: "blob"; record: BlobRecord; mounted: boolean };
+/** `session`: an upload opened, with the sealed state its URL carries. */
+export type StartResult =
+  { kind: "session"; id: string; state: string } | { kind: "blob"; record: BlobRecord; mounted: boolean };
+
+/** An upload as its URL names it. `state`: the sealed progress the URL carries (none: read the session row). */
+export interface UploadRef {
+  repository: string;
+  id: string;
+  state?: string | undefined;
+}
+
+/** Where an upload stands: bytes received, and the sealed state for its next URL. */
+export interface UploadProgress {
+  offset: number;
+  state: string;
+}
 
 /** Blob uploads, as the HTTP layer (and the event decorator) see them. */
 export interface Uploads {
   start(repository: string, body: Body, options: StartOptions): Promise<StartResult>;
-  status(repository: string, id: string): Promise<number>;
-  append(repository: string, id: string, body: Body, range?: ChunkRange): Promise<number>;
-  complete(repository: string, id: string, digest: string, body: Body): Promise<BlobRecord>;
-  cancel(repository: string, id: string): Promise<void>;
+  status(upload: UploadRef): Promise<UploadProgress>;
+  append(upload: UploadRef, body: Body, range?: ChunkRange): Promise<UploadProgress>;
+  complete(upload: UploadRef, digest: string, body: Body): Promise<BlobRecord>;
+  cancel(upload: UploadRef): Promise<void>;
 }
 
 /** `digest`: the whole blob is in this request; `mount`: link an existing blob instead. */
@@ -42,7 +60,13 @@ export interface StartOptions {
 
 /**
  * Blob uploads: every pattern the clients use (monolithic POST, POST then PUT with the body,
- * one streamed PATCH, chunked PATCHes), continued on any instance from the session row.
+ * one streamed PATCH, chunked PATCHes), continued on any instance. Progress (offset, blob
+ * etag, hash state) travels sealed in the upload URL, so a PATCH or PUT reads no session row;
+ * the row exists from POST to completion only for the per-repository limit, the purge of
+ * abandoned uploads, and to tell a cancelled upload apart (GET, DELETE, the completion batch).
+ * Every write to the upload's blob is conditional on the etag the state names: of two requests
+ * holding one state only the first writes, and a completion without a body changes the etag
+ * (freeze), so no state handed out earlier can alter bytes the blob index serves.
  */
 export class UploadService implements Uploads {
   constructor(
@@ -74,28 +98,43 @@ export class UploadService implements Uploads {
     }
     const id = randomBytes(16).toString("hex");
     if (options.digest !== undefined) {
-      const record = await this.writeWhole(id, body, options.digest);
+      const blobName = uploadBlobName(id);
+      let record: BlobRecord;
+      try {
+        record = await this.writeWhole(id, body, options.digest);
+      } catch (error) {
+        // a fresh blob no session records, so no purge could ever find it: drop it now
+        await this.dropUnlessIndexed(blobName, options.digest).catch(() => undefined);
+        throw error;
+      }
       await this.metadata.linkBlob(repository, record);
-      if (record.blobName !== uploadBlobName(id) && !(await this.claimLinked(repository, record))) throw collected();
+      if (record.blobName !== blobName && !(await this.claimLinked(repository, record))) throw collected();
       return { kind: "blob", record, mounted: false };
     }
-    await this.openSession(repository, id);
-    return { kind: "session", id };
+    const session = await this.openSession(repository, id);
+    return { kind: "session", id, state: await this.seal(session) };
   }
 
   /**
    * Creates the session row while counting the repository's other live ones, in parallel so
    * the limit costs no extra round trip; concurrent POSTs may overshoot it by how many are in flight.
    */
-  private async openSession(repository: string, id: string): Promise<void> {
+  private async openSession(repository: string, id: string): Promise<UploadSession> {
     const now = this.options.now();
     const limit = this.options.maxUploadsPerRepository;
     const since = new Date(now - this.options.uploadTtlMs).toISOString();
+    const session: UploadSession = {
+      repository,
+      id,
+      offset: 0,
+      blobEtag: null,
+      startedAt: new Date(now).toISOString(),
+    };
     const [, open] = await Promise.all([
-      this.metadata.createUpload({ repository, id, offset: 0, blobEtag: null, startedAt: new Date(now).toISOString() }),
+      this.metadata.createUpload(session),
       this.metadata.countUploads(repository, id, since, limit),
     ]);
-    if (open < limit) return;
+    if (open < limit) return session;
     await this.metadata.deleteUpload(repository, id);
     throw new RegistryError("TOOMANYREQUESTS", "too many unfinished uploads in this repository", {
       limit,
@@ -104,46 +143,48 @@ export class UploadService implements Uploads {
   }
 
   /** GET on an upload: how many bytes it holds. */
-  async status(repository: string, id: string): Promise<number> {
-    return (await this.load(repository, id)).session.offset;
+  async status(upload: UploadRef): Promise<UploadProgress> {
+    const session = await this.resolve(upload);
+    const [, stored] = await Promise.all([this.assertOpen(upload), this.blobs.stat(uploadBlobName(session.id))]);
+    const current = caughtUp(session, stored);
+    return {
+      offset: current.offset,
+      state: current === session && upload.state ? upload.state : await this.seal(current),
+    };
   }
 
-  /** PATCH: append a chunk (or the whole stream). Returns the new offset. */
-  async append(repository: string, id: string, body: Body, range?: ChunkRange): Promise<number> {
-    const { session, etag } = await this.load(repository, id);
-    if (range && range.start !== session.offset) throw outOfOrder(repository, id, session.offset);
+  /** PATCH: append a chunk (or the whole stream). */
+  async append(upload: UploadRef, body: Body, range?: ChunkRange): Promise<UploadProgress> {
+    const session = await this.resolve(upload);
+    if (range && range.start !== session.offset) throw behind(session, upload.state);
     // a declared chunk will likely be followed by more: keep a resumable hash
-    const next = await this.appendBody(session, etag, range ? declaredChunk(body, range) : body, range !== undefined);
-    return next.offset;
+    const chunk = range ? declaredChunk(body, range) : body;
+    const next = await this.appendBody(session, upload.state, chunk, range ? "chunk" : "stream");
+    return { offset: next.offset, state: next === session && upload.state ? upload.state : await this.seal(next) };
   }
 
   /** PUT ?digest=: append the final chunk if any, verify the digest, and publish the blob. */
-  async complete(repository: string, id: string, digest: string, rawBody: Body): Promise<BlobRecord> {
+  async complete(upload: UploadRef, digest: string, rawBody: Body): Promise<BlobRecord> {
     const { algorithm } = parseDigest(digest);
-    const loaded = await this.load(repository, id);
+    let session = await this.resolve(upload);
     const body = await nonEmptyBody(rawBody);
-    // POST then PUT with the whole blob (containerd): no session row update in between
-    if (body && loaded.session.offset === 0) return this.completeWhole(loaded.session, digest, body);
-    const session = await this.appendBody(loaded.session, loaded.etag, body, false);
-    const blobName = uploadBlobName(id);
-    if (session.blobEtag === null) await this.blobs.commitBlocks(blobName, [], null); // empty blob
+    // POST then PUT with the whole blob (containerd)
+    if (body && session.offset === 0) return this.completeWhole(session, upload.state, digest, body);
+    session = body
+      ? await this.appendBody(session, upload.state, body, "final")
+      : await this.freeze(session, upload.state);
+    const blobName = uploadBlobName(session.id);
     const actual =
       algorithm === "sha256" && session.digestSoFar
         ? session.digestSoFar
         : await this.rehash(session, fastHasher(algorithm));
     if (actual !== digest) {
-      await this.discard(session);
+      await this.discard(session, session.digestSoFar);
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
     const record = await this.publish({ digest, blobName, size: session.offset });
-    try {
-      await this.metadata.completeUpload(repository, id, record);
-    } catch (error) {
-      if (error instanceof ConcurrentUpdateError)
-        throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
-      throw error;
-    }
-    if (record.blobName !== blobName && !(await this.claimLinked(repository, record))) throw collected();
+    await this.finish(session, record);
+    if (record.blobName !== blobName && !(await this.claimLinked(session.repository, record))) throw collected();
     return record;
   }
 
@@ -151,16 +192,27 @@ export class UploadService implements Uploads {
    * The whole blob in the completing request: written (one Put Blob when it fits in a block),
    * verified, indexed, and the session replaced by the repository link in one transaction.
    */
-  private async completeWhole(session: UploadSession, digest: string, body: Body): Promise<BlobRecord> {
+  private async completeWhole(
+    session: UploadSession,
+    state: string | undefined,
+    digest: string,
+    body: Body,
+  ): Promise<BlobRecord> {
     let record: BlobRecord;
     try {
       record = await this.writeWhole(session.id, body, digest);
     } catch (error) {
-      // another request wrote this upload's blob first
-      if (error instanceof ConcurrentUpdateError) throw outOfOrder(session.repository, session.id, session.offset);
+      // another request wrote this upload's blob first: its bytes are not ours to drop
+      if (error instanceof ConcurrentUpdateError) throw await this.conflict(session, state);
       if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await this.discard(session);
       throw error;
     }
+    await this.finish(session, record);
+    return record;
+  }
+
+  /** Links the published blob and removes the session, in one transaction. */
+  private async finish(session: UploadSession, record: BlobRecord): Promise<void> {
     try {
       await this.metadata.completeUpload(session.repository, session.id, record);
     } catch (error) {
@@ -168,12 +220,13 @@ export class UploadService implements Uploads {
         throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
       throw error;
     }
-    return record;
   }
 
   /** DELETE on an upload: forget it and its bytes. */
-  async cancel(repository: string, id: string): Promise<void> {
-    await this.discard((await this.load(repository, id)).session);
+  async cancel(upload: UploadRef): Promise<void> {
+    const session = await this.resolve(upload);
+    await this.assertOpen(upload);
+    await this.discard(session);
   }
 
   /**
@@ -189,70 +242,146 @@ export class UploadService implements Uploads {
     return expired;
   }
 
-  private async load(repository: string, id: string) {
-    const found = await this.metadata.getUpload(repository, id);
-    if (!found) throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });
-    if (this.options.now() - Date.parse(found.session.startedAt) > this.options.uploadTtlMs) {
+  /** The upload's progress: from the sealed state in its URL, else (a URL without one) from its row. */
+  private async resolve({ repository, id, state }: UploadRef): Promise<UploadSession> {
+    const session =
+      state === undefined
+        ? (await this.metadata.getUpload(repository, id))?.session
+        : await openUploadState(this.options.sealer, state, repository, id);
+    if (!session) throw unknownUpload(id);
+    if (this.options.now() - Date.parse(session.startedAt) > this.options.uploadTtlMs) {
       // abandoned: forget it now rather than let a client resume into a half-collected upload
-      await this.discard(found.session);
+      await this.discard(session);
       throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload expired", { id });
     }
-    return found;
+    return session;
+  }
+
+  /** A URL's state outlives a cancel: where that matters and is rare (GET, DELETE), ask the row. */
+  private async assertOpen({ repository, id, state }: UploadRef): Promise<void> {
+    if (state !== undefined && !(await this.metadata.getUpload(repository, id))) throw unknownUpload(id);
   }
 
   /**
-   * Streams `body` onto the upload's blob and records the new offset. The session's
-   * `digestSoFar` (fast hash, finished) or `hashState` (resumable) always describes exactly
-   * the bytes committed so far.
+   * A write the etag condition refused: another request wrote first (416, where this state
+   * stands), or the upload was cancelled and its blob deleted (a read, on this rare path only).
+   */
+  private async conflict(session: UploadSession, state: string | undefined): Promise<RegistryError> {
+    const open = await this.metadata.getUpload(session.repository, session.id);
+    return open ? behind(session, state) : unknownUpload(session.id);
+  }
+
+  private seal(session: UploadSession): Promise<string> {
+    return sealUploadState(this.options.sealer, session);
+  }
+
+  /**
+   * Streams `body` onto the upload's blob, conditional on the etag the state names, and
+   * returns the new state: its `digestSoFar` (and `hashState` when resumable) describes exactly
+   * the bytes stored, and is noted with them (BlobStore.stat): GET and discard read it there.
    */
   private async appendBody(
     session: UploadSession,
-    etag: string,
+    state: string | undefined,
     rawBody: Body,
-    resumable: boolean,
+    /** `chunk`: more will likely follow (keep a resumable hash); `final`: the bytes are complete. */
+    kind: "chunk" | "stream" | "final",
   ): Promise<UploadSession> {
     // known-empty before any hashing: continuing a hash may mean re-reading stored bytes
     const body = await nonEmptyBody(rawBody);
-    if (!body) return this.finishHash(session);
-    const hasher = await this.continueHash(session, resumable);
+    if (!body) return session;
+    const hasher = await this.continueHash(session, kind === "chunk");
     const blobName = uploadBlobName(session.id);
-    const { blockIds, bytes } = await writeBlocks(this.blobs, blobName, body, hasher, this.options);
-    const previous = session.offset > 0 ? await this.blobs.committedBlocks(blobName) : [];
+    const first = session.blobEtag === null;
+    const written = await writeBlocks(this.blobs, blobName, body, hasher, { ...this.options, whole: first });
+    const hashState = hasher.save();
+    const digestSoFar = hasher.digest();
+    const note: BlobNote = { digest: digestSoFar };
+    if (hashState !== undefined) note.hashState = hashState;
+    if (kind === "final") note.frozen = true;
     let blobEtag: string;
     try {
-      blobEtag = await this.blobs.commitBlocks(blobName, [...previous, ...blockIds], session.blobEtag);
+      blobEtag = written.whole
+        ? await this.blobs.create(blobName, written.whole, note)
+        : await this.blobs.commitBlocks(
+            blobName,
+            [...(await this.storedBlocks(session, state)), ...written.blockIds],
+            session.blobEtag,
+            note,
+          );
     } catch (error) {
-      // another request appended first: this chunk no longer starts at the offset
-      if (error instanceof ConcurrentUpdateError) throw outOfOrder(session.repository, session.id, session.offset);
+      // another request wrote first: this chunk no longer starts at the offset
+      if (error instanceof ConcurrentUpdateError) throw await this.conflict(session, state);
       throw error;
     }
-    const next: UploadSession = { ...session, offset: session.offset + bytes, blobEtag };
+    const next: UploadSession = { ...session, offset: session.offset + written.bytes, blobEtag, digestSoFar };
     delete next.hashState;
-    delete next.digestSoFar;
-    const state = hasher.save();
-    if (state !== undefined) next.hashState = state;
-    else next.digestSoFar = hasher.digest();
-    try {
-      await this.metadata.updateUpload(next, etag);
-    } catch (error) {
-      if (error instanceof ConcurrentUpdateError) throw outOfOrder(session.repository, session.id, session.offset);
+    if (hashState !== undefined) next.hashState = hashState;
+    return next;
+  }
+
+  /**
+   * The committed blocks holding the upload's bytes so far. A first chunk small enough was
+   * written with one Put Blob, which leaves no block list: its bytes (at most one block) are
+   * staged again as the first block, once, when a client sends more.
+   */
+  private async storedBlocks(session: UploadSession, state: string | undefined): Promise<string[]> {
+    if (session.blobEtag === null || session.offset === 0) return [];
+    const blobName = uploadBlobName(session.id);
+    const committed = await this.blobs.committedBlocks(blobName);
+    if (committed.length > 0) return committed;
+    const bytes = await this.blobs.readAll(blobName).catch(async (error: unknown) => {
+      // gone: cancelled (or expired) under a URL that outlived it
+      if (!(await this.metadata.getUpload(session.repository, session.id))) throw unknownUpload(session.id);
       throw error;
+    });
+    // changed since the state (the commit's etag condition would refuse it anyway)
+    if (bytes.byteLength !== session.offset || bytes.byteLength > this.options.blockSize) throw behind(session, state);
+    const id = blockId(newNonce(), 0);
+    await this.blobs.stageBlock(blobName, id, bytes);
+    return [id];
+  }
+
+  /**
+   * A completion without a body: the bytes are those the state describes, as long as the blob
+   * still has the state's etag. Re-recording the digest changes that etag, so no other holder
+   * of this or an earlier state can change the bytes once they are published.
+   */
+  private async freeze(session: UploadSession, state: string | undefined): Promise<UploadSession> {
+    const blobName = uploadBlobName(session.id);
+    const digestSoFar =
+      session.blobEtag === null ? fastHasher().digest() : (await this.finishHash(session)).digestSoFar;
+    if (!digestSoFar) throw behind(session, state); // every state we seal has one
+    try {
+      const note: BlobNote = { digest: digestSoFar, frozen: true };
+      const blobEtag =
+        session.blobEtag === null
+          ? await this.blobs.create(blobName, new Uint8Array(0), note)
+          : await this.blobs.annotate(blobName, note, session.blobEtag);
+      return { ...session, blobEtag, digestSoFar };
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+      // a retried completion: an earlier attempt froze exactly these bytes
+      const stored = await this.blobs.stat(blobName);
+      if (stored?.note?.frozen && stored.note.digest === digestSoFar && stored.size === session.offset)
+        return { ...session, blobEtag: stored.etag, digestSoFar };
+      throw await this.conflict(session, state);
     }
-    return this.finishHash(next);
   }
 
   private async continueHash(session: UploadSession, resumable: boolean): Promise<Hasher> {
     if (session.offset === 0) return resumable ? resumableHasher() : fastHasher();
     if (session.hashState) return resumableHasher(session.hashState);
     // The earlier bytes were hashed fast (one streamed PATCH) and a client sent more after all:
-    // rebuild a resumable state from the stored bytes, once. Rare, and correct.
+    // rebuild a resumable state from the stored bytes, once. Rare, and correct (the commit's
+    // etag condition refuses the result if the bytes changed since the state).
     const hasher = await resumableHasher();
     for await (const chunk of await this.blobs.read(uploadBlobName(session.id), 0, session.offset))
       hasher.update(chunk);
     return hasher;
   }
 
-  /** Makes `digestSoFar` available when the saved state allows it cheaply. */
+  /** Makes `digestSoFar` available when the saved state allows it cheaply (rows of earlier versions). */
   private async finishHash(session: UploadSession): Promise<UploadSession> {
     if (session.digestSoFar || !session.hashState) return session;
     const hasher = await resumableHasher(session.hashState);
@@ -265,28 +394,25 @@ export class UploadService implements Uploads {
     return digestStream(await this.blobs.read(uploadBlobName(session.id)), hasher);
   }
 
-  /** Monolithic upload: the whole blob in one request, verified before anything is indexed. */
+  /**
+   * The whole blob in one request, verified before anything is written whole or committed,
+   * then indexed. Throws ConcurrentUpdateError if the blob exists already.
+   */
   private async writeWhole(id: string, body: Body, digest: string): Promise<BlobRecord> {
     const hasher = fastHasher(parseDigest(digest).algorithm);
     const blobName = uploadBlobName(id);
-    try {
-      const written = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, {
-        ...this.options,
-        whole: true,
-      });
-      const { blockIds, bytes } = written;
-      const actual = hasher.digest();
-      if (actual !== digest) {
-        throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
-      }
-      // a small body was written whole (one Put Blob) before its digest could be known
-      if (!written.etag) await this.blobs.commitBlocks(blobName, blockIds, null);
-      return await this.publish({ digest, blobName, size: bytes });
-    } catch (error) {
-      // no session records these bytes, so no purge could ever find them: drop them now
-      await this.dropUnlessIndexed(blobName, digest).catch(() => undefined);
-      throw error;
+    const written = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, {
+      ...this.options,
+      whole: true,
+    });
+    const actual = hasher.digest();
+    if (actual !== digest) {
+      throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
+    const note: BlobNote = { digest, frozen: true };
+    if (written.whole) await this.blobs.create(blobName, written.whole, note);
+    else await this.blobs.commitBlocks(blobName, written.blockIds, null, note);
+    return this.publish({ digest, blobName, size: written.bytes });
   }
 
   /** Indexes a verified blob. If the registry already had it, keep the existing copy. */
@@ -309,13 +435,18 @@ export class UploadService implements Uploads {
     return false;
   }
 
-  /** Forgets a session and its bytes, unless the blob index already serves those bytes. */
-  private async discard(session: UploadSession): Promise<void> {
+  /**
+   * Forgets a session and its bytes, unless the blob index already serves those bytes: a
+   * completion that indexed them, then failed before removing its session (a crash, a storage
+   * error), left the index pointing here. `digest`: of the stored bytes, when the caller just
+   * wrote them; otherwise the one recorded with them is asked for (a URL's state may be stale).
+   */
+  private async discard(session: UploadSession, digest?: string): Promise<void> {
     await this.metadata.deleteUpload(session.repository, session.id);
     const blobName = uploadBlobName(session.id);
-    // A completion that indexed this blob, then failed before removing its session (a crash,
-    // a storage error), left the index pointing here: those bytes are no longer the session's.
-    await this.dropUnlessIndexed(blobName, (await this.finishHash(session)).digestSoFar);
+    const stored =
+      digest ?? (await this.blobs.stat(blobName))?.note?.digest ?? (await this.finishHash(session)).digestSoFar;
+    await this.dropUnlessIndexed(blobName, stored);
   }
 
   /** Deletes an upload's bytes unless the blob index serves them as `digest`. */
@@ -323,6 +454,33 @@ export class UploadService implements Uploads {
     if (digest && (await this.metadata.getBlob(digest))?.blobName === blobName) return;
     await this.blobs.delete(blobName);
   }
+}
+
+/**
+ * The upload as its blob says it stands, when the URL's state is behind it (a client that lost
+ * an answer, or asks with an older Location). A frozen blob's etag is never handed out.
+ */
+function caughtUp(session: UploadSession, stored: BlobStat | undefined): UploadSession {
+  const note = stored?.note;
+  if (!stored || !note || note.frozen || stored.etag === session.blobEtag) return session;
+  const current: UploadSession = {
+    ...session,
+    offset: stored.size,
+    blobEtag: stored.etag,
+    digestSoFar: note.digest,
+  };
+  delete current.hashState;
+  if (note.hashState !== undefined) current.hashState = note.hashState;
+  return current;
+}
+
+function unknownUpload(id: string): RegistryError {
+  return new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });
+}
+
+/** The spec's answer to a chunk that no longer starts where the upload stands (416). */
+function behind(session: UploadSession, state: string | undefined): RegistryError {
+  return outOfOrder(session.repository, session.id, session.offset, state);
 }
 
 /** An upload that re-used a blob a sweep was deleting: the client uploads it again. */

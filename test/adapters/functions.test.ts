@@ -129,7 +129,7 @@ describe("Azure Functions adapter (functions/registry.ts)", () => {
     const patch = await call({ method: "PATCH", url: location, body: { bytes: layer.data } });
     assert.equal(patch.status, 202);
     assert.equal(header(patch, "Range"), `0-${layer.data.length - 1}`);
-    const done = await call({ method: "PUT", url: `${location}?digest=${layer.digest}` });
+    const done = await call({ method: "PUT", url: `${header(patch, "Location")}&digest=${layer.digest}` });
     assert.equal(done.status, 201);
 
     const config = randomBlob(100);

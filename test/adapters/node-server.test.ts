@@ -24,14 +24,19 @@ describe("Node HTTP server adapter", () => {
   after(() => close());
 
   /** PATCH with chunked transfer encoding, the way Docker streams a layer. */
-  function streamPatch(path: string, data: Buffer): Promise<{ status: number; range: string | undefined }> {
+  function streamPatch(
+    path: string,
+    data: Buffer,
+  ): Promise<{ status: number; range: string | undefined; location: string | undefined }> {
     return new Promise((resolve, reject) => {
       const req = request(
         `${base}${path}`,
         { method: "PATCH", headers: { "content-type": "application/octet-stream" } },
         (res) => {
           res.resume();
-          res.on("end", () => resolve({ status: res.statusCode as number, range: res.headers.range }));
+          res.on("end", () =>
+            resolve({ status: res.statusCode as number, range: res.headers.range, location: res.headers.location }),
+          );
         },
       );
       req.on("error", reject);
@@ -48,7 +53,7 @@ describe("Node HTTP server adapter", () => {
     const patch = await streamPatch(location, blob.data);
     assert.equal(patch.status, 202);
     assert.equal(patch.range, `0-${blob.data.length - 1}`);
-    const put = await fetch(`${base}${location}?digest=${blob.digest}`, { method: "PUT" });
+    const put = await fetch(`${base}${patch.location}&digest=${blob.digest}`, { method: "PUT" });
     assert.equal(put.status, 201);
 
     const get = await fetch(`${base}/v2/node/app/blobs/${blob.digest}`);

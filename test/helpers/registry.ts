@@ -3,6 +3,7 @@ import { buildApp, type App, type AppOptions } from "../../shared/app/build-app.
 import { loadConfig, type Config } from "../../shared/app/config.js";
 import { openAccess, type Authorizer } from "../../shared/http/authorizer.js";
 import type { FetchHandler } from "../../shared/http/fetch-handler.js";
+import { fixedMacKeys, HmacSealer } from "../../shared/lib/hmac-sealer.js";
 import { createRegistryApp, type RegistryForRequest } from "../../shared/http/registry/registry-app.js";
 import type { RegistryOptions } from "../../shared/registry/registry-service.js";
 import { connectAzureStorage } from "../../shared/storage/azure/azure-storage.js";
@@ -21,6 +22,7 @@ export const SMALL_REGISTRY: RegistryOptions = {
   uploadTtlMs: 60_000,
   maxUploadsPerRepository: 1000,
   now: Date.now,
+  sealer: new HmacSealer(fixedMacKeys(randomBytes(32))),
 };
 
 /** A config whose container and tables no other test uses, so tests never see each other's data. */

@@ -8,6 +8,7 @@ import {
   assertBlobCreated,
   assertError,
   bytes,
+  nextLocation,
   EMPTY_DIGEST,
   patchChunk,
   patchStreamed,
@@ -72,8 +73,10 @@ describe("OCI Distribution: pushing blobs", () => {
     });
 
     it("GET on the upload answers 204 with Location and Range 0-(n-1) after n bytes", async () => {
-      const location = await startUpload(registry, "session/status");
-      assert.equal((await patchChunk(registry, location, randomBlob(300).data, 0)).status, 202);
+      const started = await startUpload(registry, "session/status");
+      const patch = await patchChunk(registry, started, randomBlob(300).data, 0);
+      assert.equal(patch.status, 202);
+      const location = nextLocation(patch);
       const response = await registry.fetch(location);
       assert.equal(response.status, 204);
       assert.equal(response.headers.get("range"), "0-299");
@@ -89,8 +92,9 @@ describe("OCI Distribution: pushing blobs", () => {
     });
 
     it("DELETE cancels the upload (204); afterwards it is 404 BLOB_UPLOAD_UNKNOWN", async () => {
-      const location = await startUpload(registry, "session/cancel");
-      await patchChunk(registry, location, randomBlob(10).data, 0);
+      const location = nextLocation(
+        await patchChunk(registry, await startUpload(registry, "session/cancel"), randomBlob(10).data, 0),
+      );
       const response = await registry.fetch(location, { method: "DELETE" });
       assert.equal(response.status, 204);
       assert.equal(response.headers.get("content-length"), null, "a 204 must not carry Content-Length");
@@ -189,8 +193,9 @@ describe("OCI Distribution: pushing blobs", () => {
     it("a digest mismatch after a streamed PATCH is 400 DIGEST_INVALID, and nothing is stored", async () => {
       const blob = randomBlob(1000);
       const claimed = sha256("wrong");
-      const location = await startUpload(registry, "docker/mismatch");
-      assert.equal((await patchStreamed(registry, location, blob.data)).status, 202);
+      const patch = await patchStreamed(registry, await startUpload(registry, "docker/mismatch"), blob.data);
+      assert.equal(patch.status, 202);
+      const location = nextLocation(patch);
       await assertError(
         await registry.fetch(withQuery(location, `digest=${claimed}`), { method: "PUT" }),
         400,
@@ -202,13 +207,17 @@ describe("OCI Distribution: pushing blobs", () => {
 
     it("a streamed PATCH followed by another PATCH still yields the right digest (re-hash fallback)", async () => {
       const blob = randomBlob(200_000);
-      const location = await startUpload(registry, "docker/again");
-      assert.equal((await patchStreamed(registry, location, blob.data.subarray(0, 120_000))).status, 202);
-      const second = await patchChunk(registry, location, blob.data.subarray(120_000), 120_000);
+      const first = await patchStreamed(
+        registry,
+        await startUpload(registry, "docker/again"),
+        blob.data.subarray(0, 120_000),
+      );
+      assert.equal(first.status, 202);
+      const second = await patchChunk(registry, nextLocation(first), blob.data.subarray(120_000), 120_000);
       assert.equal(second.status, 202);
       assert.equal(second.headers.get("range"), "0-199999");
       assertBlobCreated(
-        await registry.fetch(withQuery(location, `digest=${blob.digest}`), { method: "PUT" }),
+        await registry.fetch(withQuery(nextLocation(second), `digest=${blob.digest}`), { method: "PUT" }),
         "docker/again",
         blob.digest,
       );
@@ -217,9 +226,9 @@ describe("OCI Distribution: pushing blobs", () => {
 
     it("two streamed PATCHes and a final chunk in the PUT assemble in order", async () => {
       const blob = randomBlob(30_000);
-      const location = await startUpload(registry, "docker/thrice");
-      await patchStreamed(registry, location, blob.data.subarray(0, 10_000));
-      await patchStreamed(registry, location, blob.data.subarray(10_000, 20_000));
+      let location = await startUpload(registry, "docker/thrice");
+      location = nextLocation(await patchStreamed(registry, location, blob.data.subarray(0, 10_000)));
+      location = nextLocation(await patchStreamed(registry, location, blob.data.subarray(10_000, 20_000)));
       const put = await registry.fetch(withQuery(location, `digest=${blob.digest}`), {
         method: "PUT",
         body: bytes(blob.data.subarray(20_000)),
@@ -232,12 +241,12 @@ describe("OCI Distribution: pushing blobs", () => {
   describe("Chunked upload: PATCH with Content-Range, then PUT (end-5, end-6)", () => {
     it("each chunk answers 202 with Location and Range 0-<end>; PUT without a body completes", async () => {
       const blob = randomBlob(3000);
-      const location = await startUpload(registry, "chunks/no-final");
+      let location = await startUpload(registry, "chunks/no-final");
       for (const start of [0, 1000, 2000]) {
         const response = await patchChunk(registry, location, blob.data.subarray(start, start + 1000), start);
         assert.equal(response.status, 202);
         assert.equal(response.headers.get("range"), `0-${start + 999}`);
-        assert.ok(response.headers.get("location"));
+        location = nextLocation(response);
       }
       assertBlobCreated(
         await registry.fetch(withQuery(location, `digest=${blob.digest}`), { method: "PUT" }),
@@ -249,9 +258,12 @@ describe("OCI Distribution: pushing blobs", () => {
 
     it("the final chunk may be carried by the closing PUT", async () => {
       const blob = randomBlob(2500);
-      const location = await startUpload(registry, "chunks/final");
-      assert.equal((await patchChunk(registry, location, blob.data.subarray(0, 1000), 0)).status, 202);
-      assert.equal((await patchChunk(registry, location, blob.data.subarray(1000, 2000), 1000)).status, 202);
+      let location = await startUpload(registry, "chunks/final");
+      for (const start of [0, 1000]) {
+        const response = await patchChunk(registry, location, blob.data.subarray(start, start + 1000), start);
+        assert.equal(response.status, 202);
+        location = nextLocation(response);
+      }
       const put = await registry.fetch(withQuery(location, `digest=${blob.digest}`), {
         method: "PUT",
         body: bytes(blob.data.subarray(2000)),
@@ -275,8 +287,8 @@ describe("OCI Distribution: pushing blobs", () => {
 
     it("a chunk that does not start at the current offset is 416 with Range and Location; the upload can then resume", async () => {
       const blob = randomBlob(2000);
-      const location = await startUpload(registry, "chunks/out-of-order");
-      await patchChunk(registry, location, blob.data.subarray(0, 1000), 0);
+      const started = await startUpload(registry, "chunks/out-of-order");
+      const location = nextLocation(await patchChunk(registry, started, blob.data.subarray(0, 1000), 0));
       const gap = await patchChunk(registry, location, blob.data.subarray(1500), 1500);
       assert.equal(gap.headers.get("range"), "0-999");
       assert.equal(gap.headers.get("location"), location);
@@ -287,9 +299,10 @@ describe("OCI Distribution: pushing blobs", () => {
       // nothing of the refused chunks was kept: the upload continues from 1000
       const status = await registry.fetch(location);
       assert.equal(status.headers.get("range"), "0-999");
-      assert.equal((await patchChunk(registry, location, blob.data.subarray(1000), 1000)).status, 202);
+      const rest = await patchChunk(registry, location, blob.data.subarray(1000), 1000);
+      assert.equal(rest.status, 202);
       assertBlobCreated(
-        await registry.fetch(withQuery(location, `digest=${blob.digest}`), { method: "PUT" }),
+        await registry.fetch(withQuery(nextLocation(rest), `digest=${blob.digest}`), { method: "PUT" }),
         "chunks/out-of-order",
         blob.digest,
       );
@@ -313,9 +326,10 @@ describe("OCI Distribution: pushing blobs", () => {
       await assertError(long, 400, "SIZE_INVALID");
       assert.equal((await registry.fetch(location)).headers.get("range"), "0-0");
       // the upload is intact: the right chunk is still accepted at offset 0
-      assert.equal((await patchChunk(registry, location, blob.data, 0)).status, 202);
+      const whole = await patchChunk(registry, location, blob.data, 0);
+      assert.equal(whole.status, 202);
       assertBlobCreated(
-        await registry.fetch(withQuery(location, `digest=${blob.digest}`), { method: "PUT" }),
+        await registry.fetch(withQuery(nextLocation(whole), `digest=${blob.digest}`), { method: "PUT" }),
         "chunks/short",
         blob.digest,
       );
@@ -335,9 +349,9 @@ describe("OCI Distribution: pushing blobs", () => {
     it("a digest mismatch after chunks is 400 DIGEST_INVALID, and nothing is stored", async () => {
       const blob = randomBlob(2000);
       const claimed = sha256("nope");
-      const location = await startUpload(registry, "chunks/mismatch");
-      await patchChunk(registry, location, blob.data.subarray(0, 1000), 0);
-      await patchChunk(registry, location, blob.data.subarray(1000), 1000);
+      let location = await startUpload(registry, "chunks/mismatch");
+      location = nextLocation(await patchChunk(registry, location, blob.data.subarray(0, 1000), 0));
+      location = nextLocation(await patchChunk(registry, location, blob.data.subarray(1000), 1000));
       await assertError(
         await registry.fetch(withQuery(location, `digest=${claimed}`), { method: "PUT" }),
         400,

@@ -4,7 +4,7 @@ import { RegistryService } from "../../shared/registry/registry-service.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { sha256 } from "../helpers/content.js";
 import { createTestRegistry, handBuiltRegistry, SMALL_REGISTRY, type TestRegistry } from "../helpers/registry.js";
-import { bodyBytes, OCI_MANIFEST, pushBlob, pushImage } from "./support.js";
+import { bodyBytes, nextLocation, OCI_MANIFEST, pushBlob, pushImage, withQuery } from "./support.js";
 
 describe("Concurrent writers", () => {
   const azurite = useAzurite();
@@ -70,7 +70,7 @@ describe("Abandoned uploads", () => {
     const status = await registry.fetch(location);
     assert.equal(status.status, 404);
     assert.equal(((await status.json()) as { errors: { code: string }[] }).errors[0]?.code, "BLOB_UPLOAD_UNKNOWN");
-    const put = await registry.fetch(`${location}?digest=${sha256("late")}`, { method: "PUT", body: "late" });
+    const put = await registry.fetch(withQuery(location, `digest=${sha256("late")}`), { method: "PUT", body: "late" });
     assert.equal(put.status, 404);
   });
 });
@@ -97,9 +97,10 @@ describe("A completion interrupted after indexing its blob", () => {
 
     const data = "bytes that must survive";
     const start = await call("/v2/crash/one/blobs/uploads/", { method: "POST" });
-    const location = start.headers.get("location") as string;
-    assert.equal((await call(location, { method: "PATCH", body: data })).status, 202);
-    assert.equal((await call(`${location}?digest=${sha256(data)}`, { method: "PUT" })).status, 500);
+    const patch = await call(start.headers.get("location") as string, { method: "PATCH", body: data });
+    assert.equal(patch.status, 202);
+    const location = nextLocation(patch);
+    assert.equal((await call(withQuery(location, `digest=${sha256(data)}`), { method: "PUT" })).status, 500);
     assert.equal((await call(location, { method: "DELETE" })).status, 204);
 
     // another repository pushes the same content: it is deduplicated onto the indexed blob

@@ -7,7 +7,7 @@ import { RegistryService } from "../../shared/registry/registry-service.js";
 import type { RegistryEvent } from "../../shared/events/registry-event.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { createTestRegistry, handBuiltRegistry, SMALL_REGISTRY, type TestRegistry } from "../helpers/registry.js";
-import { assertError, OCI_MANIFEST, pushBlob, pushImage } from "./support.js";
+import { assertError, OCI_MANIFEST, pushBlob, pushImage, withQuery } from "./support.js";
 
 /** Events are queued before a change is acknowledged (the delivery side reads the queue). */
 describe("Registry events", () => {
@@ -97,7 +97,10 @@ describe("Registry events", () => {
     const location = start.headers.get("location") as string;
     const chunked = "a layer in a session";
     const digest = `sha256:${createHash("sha256").update(chunked).digest("hex")}`;
-    assert.equal((await blobs.fetch(`${location}?digest=${digest}`, { method: "PUT", body: chunked })).status, 201);
+    assert.equal(
+      (await blobs.fetch(withQuery(location, `digest=${digest}`), { method: "PUT", body: chunked })).status,
+      201,
+    );
     assert.equal((await blobs.fetch(`/v2/events/blobs/blobs/${whole}`)).status, 200);
     const events = await drain(blobs);
     assert.deepEqual(

@@ -148,6 +148,16 @@ export function assertBlobCreated(response: Response, repository: string, digest
   assert.equal(response.headers.get("docker-content-digest"), digest);
 }
 
+/**
+ * The Location an upload answer names: where the client goes next. It carries the upload's
+ * sealed progress, so every request must use the latest one, as the spec asks.
+ */
+export function nextLocation(response: Response): string {
+  const location = response.headers.get("location");
+  assert.ok(location, `no Location in a ${response.status} answer`);
+  return location;
+}
+
 /** PATCHes one chunk, declaring its Content-Range from `start`. */
 export async function patchChunk(
   reg: TestRegistry,

@@ -10,6 +10,7 @@ import {
   assertError,
   bodyBytes,
   bytes,
+  nextLocation,
   patchChunk,
   patchStreamed,
   pushBlob,
@@ -35,11 +36,12 @@ describe("OCI Distribution: upload integrity (large, concurrent, sha512)", () =>
     const big = randomBlob(3.5 * 1024 * 1024);
 
     it("arrive intact through several PATCH chunks", async () => {
-      const location = await startUpload(smallBlocks, "big/chunks");
+      let location = await startUpload(smallBlocks, "big/chunks");
       const chunk = 1_300_000;
       for (let start = 0; start < big.data.byteLength; start += chunk) {
         const response = await patchChunk(smallBlocks, location, big.data.subarray(start, start + chunk), start);
         assert.equal(response.status, 202);
+        location = nextLocation(response);
       }
       assertBlobCreated(
         await smallBlocks.fetch(withQuery(location, `digest=${big.digest}`), { method: "PUT" }),
@@ -50,12 +52,11 @@ describe("OCI Distribution: upload integrity (large, concurrent, sha512)", () =>
     });
 
     it("arrive intact through one streamed PATCH", async () => {
-      const location = await startUpload(smallBlocks, "big/stream");
-      const patch = await patchStreamed(smallBlocks, location, big.data);
+      const patch = await patchStreamed(smallBlocks, await startUpload(smallBlocks, "big/stream"), big.data);
       assert.equal(patch.status, 202);
       assert.equal(patch.headers.get("range"), `0-${big.data.byteLength - 1}`);
       assertBlobCreated(
-        await smallBlocks.fetch(withQuery(location, `digest=${big.digest}`), { method: "PUT" }),
+        await smallBlocks.fetch(withQuery(nextLocation(patch), `digest=${big.digest}`), { method: "PUT" }),
         "big/stream",
         big.digest,
       );
@@ -63,12 +64,17 @@ describe("OCI Distribution: upload integrity (large, concurrent, sha512)", () =>
     });
 
     it("arrive intact through a streamed PATCH followed by a chunk (re-hash of several blocks)", async () => {
-      const location = await startUpload(smallBlocks, "big/mixed");
       const split = 2_500_000;
-      assert.equal((await patchStreamed(smallBlocks, location, big.data.subarray(0, split))).status, 202);
-      assert.equal((await patchChunk(smallBlocks, location, big.data.subarray(split), split)).status, 202);
+      const first = await patchStreamed(
+        smallBlocks,
+        await startUpload(smallBlocks, "big/mixed"),
+        big.data.subarray(0, split),
+      );
+      assert.equal(first.status, 202);
+      const rest = await patchChunk(smallBlocks, nextLocation(first), big.data.subarray(split), split);
+      assert.equal(rest.status, 202);
       assertBlobCreated(
-        await smallBlocks.fetch(withQuery(location, `digest=${big.digest}`), { method: "PUT" }),
+        await smallBlocks.fetch(withQuery(nextLocation(rest), `digest=${big.digest}`), { method: "PUT" }),
         "big/mixed",
         big.digest,
       );
@@ -117,11 +123,16 @@ describe("OCI Distribution: upload integrity (large, concurrent, sha512)", () =>
       ]);
       const statuses = responses.map((r) => r.status).sort();
       assert.deepEqual(statuses, [202, 416]);
-      const winner = responses[0]?.status === 202 ? one : two;
+      const won = responses[0]?.status === 202 ? 0 : 1;
+      const winner = won === 0 ? one : two;
+      const next = nextLocation(responses[won] as Response);
       await Promise.all(responses.map((r) => r.body?.cancel()));
-      assert.equal((await registry.fetch(location)).headers.get("range"), "0-99");
+      assert.equal((await registry.fetch(next)).headers.get("range"), "0-99");
+      // the URL both raced with can no longer finish the upload: its state is behind the blob
+      const stale = await registry.fetch(withQuery(location, `digest=${winner.digest}`), { method: "PUT" });
+      await assertError(stale, 416, "BLOB_UPLOAD_INVALID");
       assertBlobCreated(
-        await registry.fetch(withQuery(location, `digest=${winner.digest}`), { method: "PUT" }),
+        await registry.fetch(withQuery(next, `digest=${winner.digest}`), { method: "PUT" }),
         "race/chunks",
         winner.digest,
       );
@@ -146,9 +157,9 @@ describe("OCI Distribution: upload integrity (large, concurrent, sha512)", () =>
     it("a chunked upload completed with a sha512 digest is verified and stored", async () => {
       const blob = randomBlob(2000);
       const digest = sha512(blob.data);
-      const location = await startUpload(registry, "sha512/chunks");
-      await patchChunk(registry, location, blob.data.subarray(0, 1000), 0);
-      await patchChunk(registry, location, blob.data.subarray(1000), 1000);
+      let location = await startUpload(registry, "sha512/chunks");
+      location = nextLocation(await patchChunk(registry, location, blob.data.subarray(0, 1000), 0));
+      location = nextLocation(await patchChunk(registry, location, blob.data.subarray(1000), 1000));
       assertBlobCreated(
         await registry.fetch(withQuery(location, `digest=${digest}`), { method: "PUT" }),
         "sha512/chunks",

@@ -51,6 +51,30 @@ export function storageContract(name: string, open: () => Promise<StorageUnderTe
         assert.equal(await text(await blobs.read(name, 6)), "world");
       });
 
+      it("keeps a note with the bytes written in the same call; annotating changes the etag", async () => {
+        const { blobs } = storage.registry;
+        const name = `blobs/${randomBytes(8).toString("hex")}`;
+        assert.equal(await blobs.stat(name), undefined, "no blob, no stat");
+        const created = await blobs.create(name, Buffer.from("abc"), { digest: "sha256:x", hashState: "c3RhdGU=" });
+        await assert.rejects(blobs.create(name, Buffer.from("abc")), ConcurrentUpdateError, "must not exist yet");
+        assert.deepEqual(await blobs.stat(name), {
+          etag: created,
+          size: 3,
+          note: { digest: "sha256:x", hashState: "c3RhdGU=" },
+        });
+        const frozen = await blobs.annotate(name, { digest: "sha256:x", frozen: true }, created);
+        assert.notEqual(frozen, created, "the etag moves on");
+        await assert.rejects(blobs.annotate(name, { digest: "sha256:y" }, created), ConcurrentUpdateError);
+        await assert.rejects(
+          blobs.commitBlocks(name, [], created),
+          ConcurrentUpdateError,
+          "the old etag writes nothing",
+        );
+        assert.deepEqual(await blobs.stat(name), { etag: frozen, size: 3, note: { digest: "sha256:x", frozen: true } });
+        await assert.rejects(blobs.annotate(`${name}-none`, { digest: "sha256:x" }, created), ConcurrentUpdateError);
+        await blobs.delete(name);
+      });
+
       it("puts and reads small blobs whole, deletes idempotently, and may sign a read URL", async () => {
         const { blobs } = storage.registry;
         const name = `manifests/${randomBytes(8).toString("hex")}`;

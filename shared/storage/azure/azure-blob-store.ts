@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { BlobSASPermissions, RestError, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
 import { webStreamOf } from "../../lib/node-web-streams.js";
-import type { BlobStore } from "../ports/blob-store.js";
+import type { BlobNote, BlobStat, BlobStore } from "../ports/blob-store.js";
 import { ConcurrentUpdateError } from "../ports/errors.js";
 
 /** BlobStore over one Azure Blob Storage container (block blobs). */
@@ -26,10 +26,12 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
-  async commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null): Promise<string> {
+  async commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null, note?: BlobNote): Promise<string> {
     const conditions = ifMatch === null ? { ifNoneMatch: "*" } : { ifMatch };
     try {
-      const result = await this.container.getBlockBlobClient(blobName).commitBlockList(blockIds, { conditions });
+      const result = await this.container
+        .getBlockBlobClient(blobName)
+        .commitBlockList(blockIds, { conditions, metadata: toMetadata(note) });
       return result.etag as string;
     } catch (error) {
       if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);
@@ -37,14 +39,39 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
-  async create(blobName: string, data: Uint8Array): Promise<string> {
+  async create(blobName: string, data: Uint8Array, note?: BlobNote): Promise<string> {
     try {
       const result = await this.container
         .getBlockBlobClient(blobName)
-        .upload(data, data.byteLength, { conditions: { ifNoneMatch: "*" } });
+        .upload(data, data.byteLength, { conditions: { ifNoneMatch: "*" }, metadata: toMetadata(note) });
       return result.etag as string;
     } catch (error) {
       if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);
+      throw error;
+    }
+  }
+
+  async annotate(blobName: string, note: BlobNote, ifMatch: string): Promise<string> {
+    try {
+      const result = await this.container
+        .getBlobClient(blobName)
+        .setMetadata(toMetadata(note), { conditions: { ifMatch } });
+      return result.etag as string;
+    } catch (error) {
+      if (isStatus(error, 412) || isStatus(error, 404)) throw new ConcurrentUpdateError(blobName);
+      throw error;
+    }
+  }
+
+  async stat(blobName: string): Promise<BlobStat | undefined> {
+    try {
+      const properties = await this.container.getBlobClient(blobName).getProperties();
+      const stat: BlobStat = { etag: properties.etag as string, size: properties.contentLength ?? 0 };
+      const note = fromMetadata(properties.metadata);
+      if (note) stat.note = note;
+      return stat;
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
       throw error;
     }
   }
@@ -90,6 +117,24 @@ export class AzureBlobStore implements BlobStore {
       ...(this.apiVersion ? { version: this.apiVersion } : {}),
     });
   }
+}
+
+/** A note as blob metadata (names must be C# identifiers; the service answers them lower-case). */
+function toMetadata(note: BlobNote | undefined): Record<string, string> | undefined {
+  if (!note) return undefined;
+  const metadata: Record<string, string> = { digest: note.digest };
+  if (note.hashState !== undefined) metadata.hashstate = note.hashState;
+  if (note.frozen) metadata.frozen = "true";
+  return metadata;
+}
+
+function fromMetadata(metadata: Record<string, string> | undefined): BlobNote | undefined {
+  const digest = metadata?.digest;
+  if (!digest) return undefined;
+  const note: BlobNote = { digest };
+  if (metadata.hashstate) note.hashState = metadata.hashstate;
+  if (metadata.frozen === "true") note.frozen = true;
+  return note;
 }
 
 export function isStatus(error: unknown, status: number): boolean {

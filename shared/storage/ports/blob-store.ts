@@ -2,6 +2,23 @@
  * Bytes in object storage. Blob names are chosen by the registry (see registry/blob-names.ts);
  * the Azure implementation is storage/azure/azure-blob-store.ts.
  */
+/** What the registry keeps with an upload's bytes, written in the same call as they are. */
+export interface BlobNote {
+  /** Digest of the whole content. */
+  digest: string;
+  /** Saved hash state of the whole content, when a later chunk may continue it. */
+  hashState?: string;
+  /** The bytes are final: this etag must never be handed to a writer. */
+  frozen?: boolean;
+}
+
+export interface BlobStat {
+  etag: string;
+  size: number;
+  /** Absent for blobs written without one. */
+  note?: BlobNote;
+}
+
 export interface BlobStore {
   /** Stages one block of a blob that is being assembled; invisible until committed. */
   stageBlock(blobName: string, blockId: string, data: Uint8Array): Promise<void>;
@@ -11,13 +28,21 @@ export interface BlobStore {
    * Makes `blockIds` the blob's content, atomically. `ifMatch` guards against a concurrent writer
    * (pass the etag this writer last saw; `null` means the blob must not exist yet).
    * Returns the new etag; throws ConcurrentUpdateError when the guard fails.
+   * `note`: kept with the new content (stat).
    */
-  commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null): Promise<string>;
+  commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null, note?: BlobNote): Promise<string>;
   /**
    * Writes a whole blob in one call if it does not exist yet (a small upload: one request
    * instead of stage + commit). Returns its etag; throws ConcurrentUpdateError if it exists.
    */
-  create(blobName: string, data: Uint8Array): Promise<string>;
+  create(blobName: string, data: Uint8Array, note?: BlobNote): Promise<string>;
+  /**
+   * Replaces the blob's note if it still has etag `ifMatch`, which changes its etag: whoever
+   * holds the old one can no longer write. Returns the new etag; ConcurrentUpdateError otherwise.
+   */
+  annotate(blobName: string, note: BlobNote, ifMatch: string): Promise<string>;
+  /** The blob's etag, size and note; undefined when there is no blob. */
+  stat(blobName: string): Promise<BlobStat | undefined>;
   /** Writes a small blob in one call (manifests too large to keep inline). */
   put(blobName: string, data: Uint8Array): Promise<void>;
   /** Streams `length` bytes from `offset` (to the end when length is undefined). */

@@ -1,11 +1,11 @@
 import { RegistryError } from "../../../registry/errors.js";
 import { assertDigest, assertName, isUploadId } from "../../../registry/references.js";
-import type { StartOptions } from "../../../registry/upload-service.js";
+import type { StartOptions, UploadProgress, UploadRef } from "../../../registry/upload-service.js";
 import { streamOf } from "../../body.js";
 import { API_VERSION_HEADER } from "../../error-response.js";
 import { parseChunkRange } from "../ranges.js";
 import type { Handler, RouteContext } from "../route-table.js";
-import { uploadHeaders } from "../upload-headers.js";
+import { UPLOAD_STATE_PARAM, uploadHeaders } from "../upload-headers.js";
 
 /** Chunk sizes we tell clients about (OCI-Chunk-Min-Length / OCI-Chunk-Max-Length). */
 export interface ChunkLimits {
@@ -13,10 +13,10 @@ export interface ChunkLimits {
   max: number | undefined;
 }
 
-function accepted(name: string, id: string, offset: number, limits: ChunkLimits, status = 202): Response {
+function accepted(upload: UploadRef, progress: UploadProgress, limits: ChunkLimits, status = 202): Response {
   const headers: Record<string, string> = {
     ...API_VERSION_HEADER,
-    ...uploadHeaders(name, id, offset),
+    ...uploadHeaders(upload.repository, upload.id, progress.offset, progress.state),
     "OCI-Chunk-Min-Length": String(limits.min),
   };
   // a 204 must not carry Content-Length (RFC 9110, 8.6)
@@ -37,10 +37,11 @@ function created(name: string, digest: string): Response {
   });
 }
 
-function uploadId({ params }: RouteContext): string {
+/** The upload a URL names: repository, id, and the sealed state its query carries. */
+function uploadRef({ params, url }: RouteContext): UploadRef {
   const id = params.uuid as string;
   if (!isUploadId(id)) throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });
-  return id;
+  return { repository: params.name as string, id, state: url.searchParams.get(UPLOAD_STATE_PARAM) ?? undefined };
 }
 
 export function uploadHandlers(limits: ChunkLimits) {
@@ -59,37 +60,32 @@ export function uploadHandlers(limits: ChunkLimits) {
     }
     const result = await registry.uploads.start(name, digest !== null ? streamOf(request) : null, options);
     if (result.kind === "blob") return created(name, result.record.digest);
-    return accepted(name, result.id, 0, limits);
+    return accepted({ repository: name, id: result.id }, { offset: 0, state: result.state }, limits);
   };
 
   const status: Handler = async (context) => {
-    const name = context.params.name as string;
-    const id = uploadId(context);
-    const offset = await context.registry.uploads.status(name, id);
-    return accepted(name, id, offset, limits, 204);
+    const upload = uploadRef(context);
+    return accepted(upload, await context.registry.uploads.status(upload), limits, 204);
   };
 
   const append: Handler = async (context) => {
-    const { registry, params, request } = context;
-    const name = params.name as string;
-    const id = uploadId(context);
+    const { registry, request } = context;
+    const upload = uploadRef(context);
     const range = parseChunkRange(request.headers.get("content-range"));
-    const offset = await registry.uploads.append(name, id, streamOf(request), range);
-    return accepted(name, id, offset, limits);
+    return accepted(upload, await registry.uploads.append(upload, streamOf(request), range), limits);
   };
 
   const complete: Handler = async (context) => {
-    const { registry, params, url, request } = context;
-    const name = params.name as string;
-    const id = uploadId(context);
+    const { registry, url, request } = context;
+    const upload = uploadRef(context);
     const digest = url.searchParams.get("digest");
     if (digest === null) throw new RegistryError("DIGEST_INVALID", "digest query parameter required");
-    const record = await registry.uploads.complete(name, id, assertDigest(digest), streamOf(request));
-    return created(name, record.digest);
+    const record = await registry.uploads.complete(upload, assertDigest(digest), streamOf(request));
+    return created(upload.repository, record.digest);
   };
 
   const cancel: Handler = async (context) => {
-    await context.registry.uploads.cancel(context.params.name as string, uploadId(context));
+    await context.registry.uploads.cancel(uploadRef(context));
     return new Response(null, { status: 204, headers: API_VERSION_HEADER });
   };
 
