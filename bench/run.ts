@@ -76,6 +76,7 @@ async function main(): Promise<number> {
     distribution: { skipped: "not requested (BENCH_PHASES has no 'reference')" },
   };
   const has = (p: Phase) => settings.phases.has(p);
+  let stopping: number | undefined;
 
   try {
     console.log(
@@ -236,7 +237,7 @@ async function main(): Promise<number> {
     if (has("tables")) {
       console.log(
         `Azurite table ceilings (SDK straight to Azurite): point reads at ${settings.connections} for ${settings.loadSeconds} s, ` +
-          `then ${Math.min(3, settings.loadSeconds)} s each at 1 and ${settings.clients} clients, writes again at ${settings.tags} rows`,
+          `then ${Math.min(2, settings.loadSeconds)} s each at 1 and ${settings.clients} clients, writes again at ${settings.tags} rows`,
       );
       if (!forManifests.has(stowage)) await pushImage(stowage, results.stowage, "docker");
       const image = forManifests.get(stowage);
@@ -255,7 +256,7 @@ async function main(): Promise<number> {
             connections: settings.connections,
             clients: settings.clients,
             seconds: settings.loadSeconds,
-            opSeconds: Math.min(3, settings.loadSeconds), // 11 of them: the run must stay short
+            opSeconds: Math.min(2, settings.loadSeconds), // 11 of them: the run must stay short
             fillTo: settings.tags,
           });
         });
@@ -344,17 +345,20 @@ async function main(): Promise<number> {
       }
     }
 
-    console.log("stopping the registries and Azurite");
+    process.stdout.write("stopping the registries and Azurite ... ");
+    stopping = performance.now();
     for (const { target } of [...targets].reverse()) await target.child.stop();
     if (settings.cpuProfDir) console.log(`Stowage CPU profile written to ${settings.cpuProfDir}`);
   } finally {
     await cleanupAll();
     clearTimeout(watchdog);
   }
+  if (stopping !== undefined) console.log(`done (${((performance.now() - stopping) / 1000).toFixed(1)} s)`);
 
   results.meta.finishedAt = new Date().toISOString();
   results.meta.loadAverageEnd = loadavg()[0];
-  console.log(`load average (1, 5, 15 min) at end: ${loadAverages()}`);
+  const took = (Date.parse(results.meta.finishedAt) - Date.parse(results.meta.startedAt)) / 1000;
+  console.log(`load average (1, 5, 15 min) at end: ${loadAverages()}; the run took ${took.toFixed(0)} s`);
   console.log(`\n${renderSummary(results)}\n\n${renderTable(results)}\n`);
   console.log(`results: ${writeResults(results, settings.output)}`);
   return errorCount(results) > 0 ? 1 : 0;
