@@ -26,7 +26,7 @@ export interface TableCeiling {
   readAtConnections: TableRate;
   serial: { read: TableRate; upsert: TableRate; batch: TableRate; readBatch: TableRate };
   parallel: { read: TableRate; upsert: TableRate; batch: TableRate; readBatch: TableRate };
-  /** The writes again in a partition already holding `rowsBefore` tag rows. */
+  /** The writes again in a partition holding `rowsBefore` rows (the other partition holds at most 66). */
   grown?: { rowsBefore: number; upsert: TableRate; batch: TableRate; readBatch: TableRate };
 }
 
@@ -45,6 +45,8 @@ export interface TableCeilingOptions {
 }
 
 const TIMEOUT = 30_000;
+/** Tags the timed writes cycle through (in the grown partition, rows already there). */
+const TAGS_WRITTEN = 64;
 /** A measurement stops early after this many failures. */
 const MAX_ERRORS = 20;
 
@@ -123,7 +125,8 @@ export async function measureTableCeiling(
     });
 
     const ops = (partitionKey: string) => {
-      const tag = (n: number) => `r${randomBytes(3).toString("hex")}-${n}`;
+      // a bounded set of tags, so the partition keeps its size however many writes are timed
+      const tag = (n: number) => `t${String(n % TAGS_WRITTEN).padStart(6, "0")}`;
       const batch = (n: number) => {
         const tx = new TableTransaction();
         tx.upsertEntity(manifestRow(partitionKey), "Replace");
@@ -175,7 +178,7 @@ export async function measureTableCeiling(
       }
       const grown = ops("grown");
       result.grown = {
-        rowsBefore: options.fillTo + 2,
+        rowsBefore: Math.max(options.fillTo, TAGS_WRITTEN) + 2,
         upsert: await rate(clients, seconds, grown.upsert),
         batch: await rate(clients, seconds, grown.batch),
         readBatch: await rate(clients, seconds, grown.readBatch),
