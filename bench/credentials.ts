@@ -32,6 +32,11 @@ export async function authHeaders(url: string | URL): Promise<Record<string, str
   return { Authorization: `Bearer ${await token}` };
 }
 
+/** The account registered for a registry's origin (for real clients' --creds), if any. */
+export function accountFor(url: string | URL): { user: string; password: string } | undefined {
+  return accounts.get(new URL(url).origin);
+}
+
 /** `Basic ...` for a registry's origin, or undefined when the target needs no credentials. */
 export function basicCredentials(url: string | URL): string | undefined {
   const account = accounts.get(new URL(url).origin);

@@ -1,11 +1,15 @@
+import { loadavg } from "node:os";
 import type { MetricsOverhead } from "./metrics-overhead.js";
 import type { Ceiling } from "./azurite-ceiling.js";
 import type { ColdStart } from "./cold-start.js";
 import type { LargePull, LargePush } from "./large-layer.js";
+import type { ManifestCalls } from "./manifest-calls.js";
 import type { ManifestLoad } from "./manifest-load.js";
 import type { ImagePush, UploadMode } from "./small-image.js";
 import type { LoadResult } from "./load.js";
 import type { BlobCalls } from "./small-blob-calls.js";
+import type { SkopeoCopies } from "./skopeo.js";
+import type { TableCeiling } from "./table-ceiling.js";
 import type { TagPuts } from "./tag-put-load.js";
 import type { Throughput } from "./timing.js";
 
@@ -17,6 +21,8 @@ export interface TargetResults {
   largePull?: LargePull;
   /** Stowage only: the same pull from a second server with STOWAGE_BLOB_REDIRECT=true. */
   largePullRedirect?: LargePull;
+  /** The large layer as a one-layer image, copied in and out with skopeo (best of two). */
+  skopeo?: SkopeoCopies;
   smallImages?: Partial<Record<UploadMode, ImagePush | { unsupported: string }>>;
   manifests?: ManifestLoad;
   /** Stowage only: manifest GET throughput with STOWAGE_METRICS on versus off. */
@@ -28,6 +34,8 @@ export interface TargetResults {
   tokenIssue?: LoadResult;
   /** Stowage only: storage requests per small blob pushed, per upload pattern. */
   smallBlobCalls?: Partial<Record<UploadMode, BlobCalls>>;
+  /** Stowage only: storage requests per manifest GET/HEAD by tag, GET by digest, PUT by tag. */
+  manifestCalls?: ManifestCalls;
   /** Phase -> error message, for phases that failed. */
   errors: Record<string, string>;
 }
@@ -54,7 +62,8 @@ export interface BenchResults {
   };
   /** The client alone making and hashing the layer's bytes (no I/O): the push's upper bound here. */
   clientFloor?: Throughput;
-  azurite: { ceiling?: Ceiling; errors: Record<string, string> };
+  /** Raw Azurite: the blob transfer, and the table calls behind the manifest paths. */
+  azurite: { ceiling?: Ceiling; tables?: TableCeiling; errors: Record<string, string> };
   stowage: TargetResults;
   distribution: (TargetResults & { version: string }) | { skipped: string };
 }
@@ -69,7 +78,7 @@ export async function phase<T>(
   const started = performance.now();
   try {
     const result = await work();
-    console.log(`done (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(`done (${((performance.now() - started) / 1000).toFixed(1)} s, load ${loadavg()[0]?.toFixed(2)})`);
     return result;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

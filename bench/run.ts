@@ -14,16 +14,21 @@ import { measureColdStart } from "./cold-start.js";
 import { distributionVersion, findDistribution, startDistribution } from "./distribution.js";
 import { pullLargeLayer, pushLargeLayer } from "./large-layer.js";
 import { cleanupAll, installExitHandlers, tempDir, trackProcess } from "./lifecycle.js";
+import { countManifestCalls } from "./manifest-calls.js";
 import { measureManifestLoad } from "./manifest-load.js";
+import { call, expectStatus } from "./http.js";
 import { measureMetricsOverhead } from "./metrics-overhead.js";
 import { MiB, Pattern } from "./pattern.js";
 import { errorCount, renderSummary, renderTable, writeResults } from "./report.js";
 import { phase, type BenchResults, type TargetResults } from "./results.js";
 import { loadSettings, type BenchSettings, type Phase } from "./settings.js";
-import { pushSmallImage, UnsupportedError, UPLOAD_MODES, type ImagePush } from "./small-image.js";
+import { loadAverages } from "./timing.js";
+import { runSkopeoPhase } from "./skopeo-phase.js";
+import { MANIFEST_ACCEPT, pushSmallImage, UnsupportedError, UPLOAD_MODES, type ImagePush } from "./small-image.js";
 import { countSmallBlobCalls } from "./small-blob-calls.js";
 import { StorageCallCounter } from "./storage-call-counter.js";
 import { startStowage } from "./stowage-server.js";
+import { measureTableCeiling } from "./table-ceiling.js";
 import { measureTagPuts } from "./tag-put-load.js";
 import { measureTokenIssue } from "./token-load.js";
 import type { Target } from "./target.js";
@@ -71,11 +76,13 @@ async function main(): Promise<number> {
     distribution: { skipped: "not requested (BENCH_PHASES has no 'reference')" },
   };
   const has = (p: Phase) => settings.phases.has(p);
+  let stopping: number | undefined;
 
   try {
     console.log(
       `Stowage benchmark: ${settings.layerMiB} MiB layer, Azurite ${results.meta.azurite}, phases ${[...settings.phases].join(",")}`,
     );
+    console.log(`load average (1, 5, 15 min) at start: ${loadAverages()}`);
     console.log("starting Azurite and the registries");
     const azurite = await startAzurite(settings.azurite === "disk" ? { location: tempDir("azurite") } : {});
     trackProcess("azurite", azurite.pid, azurite.stop);
@@ -144,6 +151,14 @@ async function main(): Promise<number> {
           }
         });
       }
+    }
+
+    if (has("skopeo")) {
+      await runSkopeoPhase(targets, results, {
+        layerBytes,
+        repository: `bench/skopeo-${id}`,
+        timeoutMs: transferTimeoutMs,
+      });
     }
 
     const forManifests = new Map<Target, ImagePush>();
@@ -219,6 +234,35 @@ async function main(): Promise<number> {
       }
     }
 
+    if (has("tables")) {
+      console.log(
+        `Azurite table ceilings (SDK straight to Azurite): point reads at ${settings.connections} for ${settings.loadSeconds} s, ` +
+          `then ${Math.min(2, settings.loadSeconds)} s each at 1 and ${settings.clients} clients, writes again at ${settings.tags} rows`,
+      );
+      if (!forManifests.has(stowage)) await pushImage(stowage, results.stowage, "docker");
+      const image = forManifests.get(stowage);
+      if (image) {
+        results.azurite.tables = await phase(results.azurite.errors, "point reads, upserts, batches", async () => {
+          const path = `/v2/bench/small-${image.mode}-${id}/manifests/${image.manifestDigest}`;
+          const headers = { Accept: MANIFEST_ACCEPT };
+          const manifest = expectStatus(
+            await call(`${stowage.url}${path}`, { method: "GET", headers, timeoutMs: 30_000 }),
+            200,
+            "GET manifest",
+          );
+          return measureTableCeiling(azurite.connectionString, {
+            manifest: manifest.body,
+            mediaType: String(manifest.headers["content-type"]),
+            connections: settings.connections,
+            clients: settings.clients,
+            seconds: settings.loadSeconds,
+            opSeconds: Math.min(2, settings.loadSeconds), // 11 of them: the run must stay short
+            fillTo: settings.tags,
+          });
+        });
+      }
+    }
+
     if (has("tags")) {
       console.log(
         `manifest PUT by tag: ${settings.loadSeconds} s at 1 and ${settings.clients} clients, again at ${settings.tags} tags`,
@@ -250,27 +294,43 @@ async function main(): Promise<number> {
     }
 
     if (has("calls")) {
-      console.log("storage calls per small blob (a server whose storage goes through a counting proxy)");
-      results.stowage.smallBlobCalls = await phase(results.stowage.errors, "count storage calls", async () => {
+      console.log(
+        "storage calls per small blob and per manifest request (a server whose storage goes through a counting proxy)",
+      );
+      if (!forManifests.has(stowage)) await pushImage(stowage, results.stowage, "docker");
+      const image = forManifests.get(stowage);
+      const counted = await phase(results.stowage.errors, "count storage calls", async () => {
         const counter = await StorageCallCounter.start(azurite.connectionString);
         try {
-          const counted = await startStowage(
+          const server = await startStowage(
             // no webhook poller: its queue reads are not the blob's
             { ...storage, connectionString: counter.connectionString, env: { STOWAGE_WEBHOOK_DELIVERY: "false" } },
             "stowage-counted",
           );
           try {
-            return await countSmallBlobCalls(counted, `bench/calls-${id}`, counter, {
+            const blobs = await countSmallBlobCalls(server, `bench/calls-${id}`, counter, {
               blobs: 10,
               size: settings.smallLayerKiB * 1024,
             });
+            const manifests =
+              image &&
+              (await countManifestCalls(
+                server,
+                `bench/small-${image.mode}-${id}`,
+                { tag: image.tag, digest: image.manifestDigest },
+                counter,
+                10,
+              ));
+            return { blobs, manifests };
           } finally {
-            await counted.child.stop();
+            await server.child.stop();
           }
         } finally {
           await counter.stop();
         }
       });
+      results.stowage.smallBlobCalls = counted?.blobs;
+      if (counted?.manifests) results.stowage.manifestCalls = counted.manifests;
     }
 
     if (has("cold")) {
@@ -285,16 +345,20 @@ async function main(): Promise<number> {
       }
     }
 
-    console.log("stopping the registries and Azurite");
+    process.stdout.write("stopping the registries and Azurite ... ");
+    stopping = performance.now();
     for (const { target } of [...targets].reverse()) await target.child.stop();
     if (settings.cpuProfDir) console.log(`Stowage CPU profile written to ${settings.cpuProfDir}`);
   } finally {
     await cleanupAll();
     clearTimeout(watchdog);
   }
+  if (stopping !== undefined) console.log(`done (${((performance.now() - stopping) / 1000).toFixed(1)} s)`);
 
   results.meta.finishedAt = new Date().toISOString();
   results.meta.loadAverageEnd = loadavg()[0];
+  const took = (Date.parse(results.meta.finishedAt) - Date.parse(results.meta.startedAt)) / 1000;
+  console.log(`load average (1, 5, 15 min) at end: ${loadAverages()}; the run took ${took.toFixed(0)} s`);
   console.log(`\n${renderSummary(results)}\n\n${renderTable(results)}\n`);
   console.log(`results: ${writeResults(results, settings.output)}`);
   return errorCount(results) > 0 ? 1 : 0;

@@ -6,9 +6,11 @@
 export const PHASES = [
   "ceiling",
   "push",
+  "skopeo",
   "small",
   "manifest",
   "metrics",
+  "tables",
   "tags",
   "token",
   "calls",

@@ -1,4 +1,12 @@
 /** Timing helpers. MB/s means 10^6 bytes per second throughout. */
+import { loadavg } from "node:os";
+
+/** The 1, 5 and 15 minute load averages, as `uptime` prints them. */
+export function loadAverages(): string {
+  return loadavg()
+    .map((v) => v.toFixed(2))
+    .join(", ");
+}
 
 export function now(): bigint {
   return process.hrtime.bigint();
