@@ -1,0 +1,60 @@
+/* global console */
+// Bundles what a host loads at a cold start, with esbuild (ESM, code splitting):
+//
+//   dist/server.mjs + dist/server-chunks/      `npm start`, the Dockerfile, the release's ./stowage
+//   dist/functions.mjs + dist/functions-chunks/ the Functions app (package.json "main")
+//
+// Modules that are imported with `import()` (Key Vault, @azure/identity, prom-client, the
+// storage queue SDK, the web UI) land in chunks loaded on first use, so a start without them
+// neither parses nor keeps their code. The Functions entry imports every functions/*.ts.
+import { build } from "esbuild";
+import { readdirSync, rmSync } from "node:fs";
+
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  splitting: true,
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
+  // the bundled CommonJS packages call require() for Node's built-in modules
+  banner: {
+    js: "import { createRequire as __stowageRequire } from 'node:module'; const require = __stowageRequire(import.meta.url);",
+  },
+  // hash-wasm's "main" is a UMD build of every algorithm; its ES module lets esbuild keep SHA-256 only
+  alias: { "hash-wasm": "hash-wasm/dist/index.esm.js" },
+  logLevel: "warning",
+};
+
+/** An entry module importing every function file, so a new file under functions/ needs no list. */
+const functionsEntry = {
+  name: "functions-entry",
+  setup(builder) {
+    builder.onResolve({ filter: /^stowage:functions$/ }, () => ({ path: "functions", namespace: "functions-entry" }));
+    builder.onLoad({ filter: /.*/, namespace: "functions-entry" }, () => ({
+      contents: readdirSync("functions")
+        .filter((file) => file.endsWith(".ts"))
+        .sort()
+        .map((file) => `import "./functions/${file}";`)
+        .join("\n"),
+      resolveDir: ".",
+      loader: "ts",
+    }));
+  },
+};
+
+for (const dir of ["dist/server-chunks", "dist/functions-chunks"]) rmSync(dir, { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: { server: "shared/server/main.ts" },
+  chunkNames: "server-chunks/[name]-[hash]",
+});
+await build({
+  ...common,
+  entryPoints: { functions: "stowage:functions" },
+  chunkNames: "functions-chunks/[name]-[hash]",
+  // provided by the Functions worker at run time (it intercepts require), never installed
+  external: ["@azure/functions-core"],
+  plugins: [functionsEntry],
+});
