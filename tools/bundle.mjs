@@ -6,7 +6,8 @@
 //
 // Modules that are imported with `import()` (Key Vault, @azure/identity, prom-client, the
 // storage queue SDK, the web UI) land in chunks loaded on first use, so a start without them
-// neither parses nor keeps their code. The Functions entry imports every functions/*.ts.
+// neither parses nor keeps their code. The Functions entry imports every functions/*.ts; the
+// app behind them is a chunk of its own (shared/adapters/functions-app.ts).
 import { build } from "esbuild";
 import { readdirSync, rmSync } from "node:fs";
 
@@ -27,7 +28,10 @@ const common = {
   logLevel: "warning",
 };
 
-/** An entry module importing every function file, so a new file under functions/ needs no list. */
+/**
+ * An entry module importing every function file (so a new file under functions/ needs no list)
+ * and re-exporting their handlers (so a test can call them through the bundle).
+ */
 const functionsEntry = {
   name: "functions-entry",
   setup(builder) {
@@ -36,7 +40,7 @@ const functionsEntry = {
       contents: readdirSync("functions")
         .filter((file) => file.endsWith(".ts"))
         .sort()
-        .map((file) => `import "./functions/${file}";`)
+        .map((file) => `export * from "./functions/${file}";`)
         .join("\n"),
       resolveDir: ".",
       loader: "ts",
