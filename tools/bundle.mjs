@@ -48,17 +48,20 @@ const functionsEntry = {
   },
 };
 
-for (const dir of ["dist/server-chunks", "dist/functions-chunks"]) rmSync(dir, { recursive: true, force: true });
-await build({
-  ...common,
-  entryPoints: { server: "shared/server/main.ts" },
-  chunkNames: "server-chunks/[name]-[hash]",
-});
-await build({
-  ...common,
-  entryPoints: { functions: "stowage:functions" },
-  chunkNames: "functions-chunks/[name]-[hash]",
-  // provided by the Functions worker at run time (it intercepts require), never installed
-  external: ["@azure/functions-core"],
-  plugins: [functionsEntry],
-});
+const bundles = {
+  server: { entryPoints: { server: "shared/server/main.ts" } },
+  functions: {
+    entryPoints: { functions: "stowage:functions" },
+    // provided by the Functions worker at run time (it intercepts require), never installed
+    external: ["@azure/functions-core"],
+    plugins: [functionsEntry],
+  },
+};
+
+// `node tools/bundle.mjs [server] [functions]`: both by default (the Dockerfile builds the server only)
+const wanted = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(bundles);
+for (const name of wanted) {
+  if (!(name in bundles)) throw new Error(`unknown bundle ${name} (server, functions)`);
+  rmSync(`dist/${name}-chunks`, { recursive: true, force: true });
+  await build({ ...common, ...bundles[name], chunkNames: `${name}-chunks/[name]-[hash]` });
+}
