@@ -1,4 +1,4 @@
-/* global console */
+/* global process */
 // Bundles what a host loads at a cold start, with esbuild (ESM, code splitting):
 //
 //   dist/server.mjs + dist/server-chunks/      `npm start`, the Dockerfile, the release's ./stowage
