@@ -293,10 +293,30 @@ function rowsFor(results: BenchResults): Row[] {
       target: absolute("< 300 ms", s.coldStart?.medianMs, (v) => v < 300),
     },
     {
+      label: "CPU time used by the first answer",
+      unit: "ms",
+      stowage: s.coldStart?.cpuAfterStartMs,
+      distribution: d?.coldStart?.cpuAfterStartMs,
+      digits: 0,
+    },
+    {
       label: "RSS right after start",
       unit: "MiB",
       stowage: s.coldStart?.rssAfterStartMiB,
       distribution: d?.coldStart?.rssAfterStartMiB,
+    },
+    {
+      label: `Functions entry import, ${s.coldStart?.functionsEntry?.entry ?? "-"} (median)`,
+      unit: "ms",
+      stowage: s.coldStart?.functionsEntry?.medianMs,
+      digits: 0,
+      target: absolute("< 150 ms", s.coldStart?.functionsEntry?.medianMs, (v) => v < 150),
+    },
+    {
+      label: "same, compiled functions/*.js one by one (unbundled)",
+      unit: "ms",
+      stowage: s.coldStart?.functionsEntry?.unbundledMedianMs,
+      digits: 0,
     },
   );
   return rows;

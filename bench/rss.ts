@@ -72,3 +72,19 @@ export class RssSampler {
 export function rssMiB(pid: number): number {
   return (readMemory(pid)?.rssKiB ?? NaN) / 1024;
 }
+
+/** CPU time (user + system) a process has used so far, ms, from /proc/<pid>/stat (NaN when gone). */
+export function cpuMs(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return NaN;
+  }
+  // fields after the command name (which may hold spaces): utime and stime are the 12th and 13th
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;

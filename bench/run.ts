@@ -10,7 +10,7 @@ import { cpus, loadavg } from "node:os";
 import { startAzurite } from "../shared/server/azurite.js";
 import { measureAzuriteCeiling } from "./azurite-ceiling.js";
 import { measureClientFloor } from "./client-floor.js";
-import { measureColdStart } from "./cold-start.js";
+import { measureColdStart, measureFunctionsEntryImport } from "./cold-start.js";
 import { distributionVersion, findDistribution, startDistribution } from "./distribution.js";
 import { pullLargeLayer, pushLargeLayer } from "./large-layer.js";
 import { cleanupAll, installExitHandlers, tempDir, trackProcess } from "./lifecycle.js";
@@ -338,6 +338,10 @@ async function main(): Promise<number> {
       results.stowage.coldStart = await phase(results.stowage.errors, "stowage", () =>
         measureColdStart(() => startStowage(storage, "stowage-cold-start"), settings.coldStarts),
       );
+      const entry = await phase(results.stowage.errors, "Functions entry import", () =>
+        measureFunctionsEntryImport(settings.coldStarts),
+      );
+      if (entry && results.stowage.coldStart) results.stowage.coldStart.functionsEntry = entry;
       const dist = "skipped" in results.distribution ? undefined : results.distribution;
       if (dist && restartDistribution) {
         const restart = restartDistribution;

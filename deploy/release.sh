@@ -36,8 +36,9 @@ echo "building $name"
 npm ci --no-audit --no-fund
 npm run build
 mkdir -p "$stage/dist"
-cp -R dist/shared "$stage/dist/shared"
-cp -R dist/functions "$stage/dist/functions"
+# the bundles (server and Functions app, each with its chunks), the web UI, and the compiled
+# files the CLI runs
+cp -R dist/shared dist/ui dist/server.mjs dist/server-chunks dist/functions.mjs dist/functions-chunks "$stage/dist/"
 cp package.json package-lock.json host.json local.settings.sample.json README.md Dockerfile .dockerignore "$stage/"
 mkdir -p "$stage/deploy"
 cp -R deploy/kubernetes "$stage/deploy/kubernetes"
@@ -47,7 +48,7 @@ cp -R deploy/kubernetes "$stage/deploy/kubernetes"
 cat > "$stage/stowage" <<'SH'
 #!/bin/sh
 # Starts the registry (settings from the environment; see README "Configuration").
-exec node "$(dirname "$0")/dist/shared/server/main.js" "$@"
+exec node "$(dirname "$0")/dist/server.mjs" "$@"
 SH
 chmod +x "$stage/stowage"
 tar -C "$out" -czf "$out/$name.tar.gz" "$name"

@@ -1,6 +1,13 @@
-import { bootstrapMessage } from "../auth/admin-bootstrap.js";
-import { buildApp, type App } from "../app/build-app.js";
-import { loadConfig } from "../app/config.js";
+import type { App } from "../app/build-app.js";
+
+/**
+ * The app's modules, apart from the function entry points: in the Functions bundle
+ * (dist/functions.mjs) they are a chunk of their own, so the host indexes the functions
+ * without parsing them. Asked for as soon as an entry point is loaded, so the file is read
+ * and compiled while the host finishes starting, before the first invocation awaits it.
+ */
+const startup = import("./functions-startup.js");
+startup.catch(() => undefined); // a failure surfaces on the first invocation, not as an unhandled rejection
 
 /**
  * The application every function of the Functions app shares (they run in one worker):
@@ -10,21 +17,11 @@ import { loadConfig } from "../app/config.js";
 let pending: Promise<App> | undefined;
 
 export function functionsApp(): Promise<App> {
-  pending ??= start().catch((error: unknown) => {
-    pending = undefined;
-    throw error;
-  });
+  pending ??= startup
+    .then(({ startFunctionsApp }) => startFunctionsApp())
+    .catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
   return pending;
-}
-
-async function start(): Promise<App> {
-  const config = loadConfig();
-  // the Functions host keeps its own request log; ours adds only server errors with their cause
-  // (and the audit trail), through the console the host collects
-  const app = await buildApp(config, { accessLog: false });
-  const bootstrap = await app.prepare();
-  // Functions logs are kept: never print a generated password there, only where it is stored
-  const message = bootstrapMessage(bootstrap, app.auth.secrets.description, false);
-  if (message) console.log(message);
-  return app;
 }

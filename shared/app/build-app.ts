@@ -118,7 +118,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     apiVersion: config.storageApiVersion,
     observeCalls: observability.storageCalls,
   });
-  const [secrets] = await Promise.all([options.secrets ?? openSecretStore(config.auth), createdOnce(storage)]);
+  const [secrets, bootstrapped] = await Promise.all([
+    options.secrets ?? openSecretStore(config.auth),
+    createdOnce(storage),
+  ]);
   const auth = buildAuth(config, storage, secrets, now, observability);
 
   const service = new RegistryService(storage.registry, {
@@ -218,10 +221,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     storage,
     metrics,
     async prepare() {
-      const bootstrap = await bootstrapAdmin(auth.admin, storage.auth.bootstrap, secrets, {
-        password: config.auth.adminPassword,
-        secretName: secretNames(config.auth).adminPassword,
-      });
+      // the marker is never unset: seen set at start, there is nothing to bootstrap (one read, not two)
+      const bootstrap: BootstrapResult = bootstrapped
+        ? { created: false }
+        : await bootstrapAdmin(auth.admin, storage.auth.bootstrap, secrets, {
+            password: config.auth.adminPassword,
+            secretName: secretNames(config.auth).adminPassword,
+          });
       await auth.keys.jwks();
       return bootstrap;
     },
@@ -244,9 +250,12 @@ const READY_CACHE_MS = 1500;
 /**
  * The container and tables are created by a deployment's first start, before its bootstrap
  * marker is set: once the marker is there, a start costs one read instead of six creates.
+ * Resolves whether the marker was set.
  */
-async function createdOnce(storage: AzureStorage): Promise<void> {
-  if (!(await storage.auth.bootstrap.isSet().catch(() => false))) await storage.ensureCreated();
+async function createdOnce(storage: AzureStorage): Promise<boolean> {
+  const bootstrapped = await storage.auth.bootstrap.isSet().catch(() => false);
+  if (!bootstrapped) await storage.ensureCreated();
+  return bootstrapped;
 }
 
 /** Events, when any action is recorded: a notifying wrapper around the registry, per request. */

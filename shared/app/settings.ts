@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { SECRET_NAME } from "../storage/ports/secret-store.js";
 import { parseDuration } from "../lib/duration.js";
 import { subscriptionListSchema } from "../webhooks/subscription.js";

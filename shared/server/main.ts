@@ -1,7 +1,7 @@
 import type { Server as TlsServer } from "node:tls";
 import { gracefulShutdown } from "../adapters/graceful-shutdown.js";
 import { createNodeServer } from "../adapters/node-http.js";
-import { startBackgroundJobs } from "../app/background-jobs.js";
+import { startBackgroundJobs, type BackgroundJobs } from "../app/background-jobs.js";
 import { buildApp, type App } from "../app/build-app.js";
 import { ConfigError, loadConfig } from "../app/config.js";
 import { bootstrapMessage } from "../auth/admin-bootstrap.js";
@@ -45,7 +45,6 @@ async function main(): Promise<void> {
   console.log(`secrets: ${app.auth.secrets.description}`);
   const message = bootstrapMessage(bootstrap, app.auth.secrets.description, true);
   if (message) console.log(message);
-  const jobs = startBackgroundJobs(app, log);
   const maxConnections = connectionsWithinFileLimit(config.http.maxConnections);
   const server = createNodeServer(app.handle, { ...config.http, maxConnections }, tls?.options);
   const shutdown = gracefulShutdown(server);
@@ -54,9 +53,12 @@ async function main(): Promise<void> {
     config.tls && tls
       ? reloadTlsOnChange(server as TlsServer, config.tls, tls, log, app.auth.secrets)
       : () => undefined;
+  let jobs: BackgroundJobs | undefined;
   server.listen(config.port, config.host, () => {
     const address = server.address() as { port: number };
     console.log(`Stowage listening on ${tls ? "https" : "http"}://${config.host}:${address.port}`);
+    // webhook delivery and GC once requests are taken: their first queue calls are not part of the start
+    jobs = startBackgroundJobs(app, log);
   });
 
   stopApp = async () => {
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
     stopReloading();
     const cut = await shutdown.shutdown(config.shutdownGraceMs);
     if (cut > 0) console.log(`${cut} request(s) still in progress were cut off`);
-    await jobs.stop(); // deliveries in hand finish (or come back later from the queue)
+    await jobs?.stop(); // deliveries in hand finish (or come back later from the queue)
   };
 }
 

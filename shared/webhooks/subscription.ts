@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { EventAction } from "../events/registry-event.js";
 
 export const WEBHOOK_FORMATS = ["distribution", "acr", "cloudevents"] as const;

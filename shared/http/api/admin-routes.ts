@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ADMIN_ACCESS, ADMIN_RULES } from "../../auth/permissions.js";
 import { IdentityError, type IdentityAdmin } from "../../auth/identity-admin.js";
 import { formatScope } from "../../auth/scopes.js";

@@ -9,11 +9,10 @@ import { UI_ASSET_PREFIX } from "./ui-paths.js";
 
 /**
  * Where `npm run build` puts the UI bundle: dist/ui, seen from this module's compiled file
- * (dist/shared/http/ui) or from the bundled server (dist/server.mjs), which inlines this module.
+ * (dist/shared/http/ui), from a bundle's chunk (dist/server-chunks, dist/functions-chunks) or
+ * from a bundle that inlines this module (dist/server.mjs).
  */
-const ASSET_DIRS = [new URL("../../../ui/", import.meta.url), new URL("./ui/", import.meta.url)].map((url) =>
-  fileURLToPath(url),
-);
+const ASSET_DIRS = ["../../../ui/", "../ui/", "./ui/"].map((path) => fileURLToPath(new URL(path, import.meta.url)));
 export const DEFAULT_ASSETS_DIR =
   ASSET_DIRS.find((dir) => existsSync(join(dir, "manifest.json"))) ?? (ASSET_DIRS[0] as string);
 

@@ -1,7 +1,7 @@
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/identity";
 import { BlobServiceClient, newPipeline } from "@azure/storage-blob";
-import { QueueServiceClient, newPipeline as newQueuePipeline } from "@azure/storage-queue";
+import type { QueueServiceClient } from "@azure/storage-queue";
 import type { CollectionStore } from "../ports/collection-store.js";
 import type { AuthStorage } from "../ports/identity-storage.js";
 import type { RegistryStorage } from "../ports/registry-storage.js";
@@ -20,7 +20,7 @@ import {
 } from "./azure-identity-store.js";
 import { AzureMetadataStore } from "./azure-metadata-store.js";
 import { AzureDeadLetterStore, AzureSubscriptionStore } from "./azure-webhook-store.js";
-import { JsonQueue } from "./json-queue.js";
+import { JsonQueue, type QueueService } from "./json-queue.js";
 import { addPipelinePolicy, storageCallPolicy, type StorageCallObserver } from "./storage-call-policy.js";
 
 /** A storage account reached with a token credential (managed identity, service principal). */
@@ -67,7 +67,8 @@ export interface AzureStorage {
  * nothing is sent until a store is used or `ensureCreated` runs.
  */
 export function connectAzureStorage(options: AzureStorageOptions): AzureStorage {
-  const clients = storageClients(options, options.apiVersion);
+  const observe = options.observeCalls;
+  const clients = storageClients(options, options.apiVersion, observe);
   const container = clients.blobs.getContainerClient(options.container);
   const table = (suffix: string) => clients.table(`${options.tablePrefix}${suffix}`);
   const tables = {
@@ -77,10 +78,8 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
     auth: table("auth"),
     webhooks: table("webhooks"),
   };
-  const observe = options.observeCalls;
   if (observe) {
     addPipelinePolicy(container, storageCallPolicy("blob", observe));
-    addPipelinePolicy(clients.queues, storageCallPolicy("queue", observe));
     const policy = storageCallPolicy("table", observe);
     for (const client of Object.values(tables)) addPipelinePolicy(client, policy);
   }
@@ -108,7 +107,7 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
       subscriptions: new AzureSubscriptionStore(tables.webhooks),
       deadLetters: new AzureDeadLetterStore(tables.webhooks),
     },
-    queue: (name) => new JsonQueue(clients.queues, name),
+    queue: (name) => new JsonQueue(clients.queueService, name),
     ensureCreated: async () => {
       await Promise.all([container.createIfNotExists(), ...Object.values(tables).map((t) => t.createTable())]);
     },
@@ -129,35 +128,51 @@ export function accountUrl(
 }
 
 /** The three SDK clients, each with the API version pinned when one is configured. */
-function storageClients(connection: StorageConnection, apiVersion: string | undefined) {
+function storageClients(
+  connection: StorageConnection,
+  apiVersion: string | undefined,
+  observe: StorageCallObserver | undefined,
+) {
   const tableOptions: TableServiceClientOptions = {
     allowInsecureConnection: true, // Azurite and the embedded storage speak plain HTTP on loopback
     ...(apiVersion ? { additionalPolicies: [tableVersionPolicy(apiVersion)] } : {}),
   };
   let blobs: BlobServiceClient;
-  let queues: QueueServiceClient;
   let table: (name: string) => TableClient;
   if ("connectionString" in connection) {
     const { connectionString } = connection;
     // parsed by the SDKs (account key, SAS, Azurite, custom endpoints), then rebuilt on our pipeline
     blobs = BlobServiceClient.fromConnectionString(connectionString);
-    queues = QueueServiceClient.fromConnectionString(connectionString);
     table = (name) => TableClient.fromConnectionString(connectionString, name, tableOptions);
   } else {
     const { credential } = connection.account;
-    const url = (service: "blob" | "queue" | "table") => accountUrl(connection.account, service);
-    blobs = new BlobServiceClient(url("blob"), credential);
-    queues = new QueueServiceClient(url("queue"), credential);
-    table = (tableName) => new TableClient(url("table"), tableName, credential, tableOptions);
+    blobs = new BlobServiceClient(accountUrl(connection.account, "blob"), credential);
+    table = (tableName) =>
+      new TableClient(accountUrl(connection.account, "table"), tableName, credential, tableOptions);
   }
+  // the account credential as the blob client parsed it (the queue client keeps its own out of reach)
+  const blobCredential = blobs.credential;
   if (apiVersion) {
-    const blobPipeline = newPipeline(blobs.credential);
+    const blobPipeline = newPipeline(blobCredential);
     blobPipeline.factories.push(blobQueueVersionPolicy(apiVersion));
-    // the same account credential (the queue client keeps its own out of reach); a SAS stays in the URL
-    const queuePipeline = newQueuePipeline(blobs.credential);
-    queuePipeline.factories.push(blobQueueVersionPolicy(apiVersion));
-    queues = new QueueServiceClient(queues.url, queuePipeline);
     blobs = new BlobServiceClient(blobs.url, blobPipeline);
   }
-  return { blobs, queues, table };
+  let queues: Promise<QueueServiceClient> | undefined;
+  // the queue SDK is loaded by the first queue call (events and webhook delivery): not at start-up
+  const queueService: QueueService = () =>
+    (queues ??= import("@azure/storage-queue").then(({ QueueServiceClient, newPipeline: newQueuePipeline }) => {
+      let client =
+        "connectionString" in connection
+          ? QueueServiceClient.fromConnectionString(connection.connectionString)
+          : new QueueServiceClient(accountUrl(connection.account, "queue"), connection.account.credential);
+      if (apiVersion) {
+        // the same account credential; a SAS stays in the URL
+        const pipeline = newQueuePipeline(blobCredential);
+        pipeline.factories.push(blobQueueVersionPolicy(apiVersion));
+        client = new QueueServiceClient(client.url, pipeline);
+      }
+      if (observe) addPipelinePolicy(client, storageCallPolicy("queue", observe));
+      return client;
+    }));
+  return { blobs, queueService, table };
 }

@@ -1,5 +1,8 @@
-import { QueueServiceClient, type QueueClient } from "@azure/storage-queue";
+import type { QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import type { MessageReceiver, MessageSender, ReceivedMessage } from "../ports/message-queue.js";
+
+/** The account's queue client, made on first use: the queue SDK is loaded only where a queue is used. */
+export type QueueService = () => Promise<QueueServiceClient>;
 
 /** A week: the queue maximum that Azure Stack Hub also accepts. */
 const TTL_SECONDS = 7 * 24 * 3600;
@@ -9,22 +12,19 @@ const TTL_SECONDS = 7 * 24 * 3600;
  * default encoding). The queue is created on first use; a message lives a week.
  */
 export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
-  private ready: Promise<unknown> | undefined;
-  private readonly queue: QueueClient;
-  private readonly service: QueueServiceClient;
+  private ready: Promise<QueueClient> | undefined;
+  private readonly service: QueueService;
   private poisonQueue: JsonQueue<unknown> | undefined;
 
   /**
    * `service`: the account's queue client (a connection string in tests). Its queues share its
    * pipeline, so policies (API version, call metrics) are added to it once, not per queue.
    */
-  constructor(service: QueueServiceClient | string, name: string) {
-    this.service = typeof service === "string" ? QueueServiceClient.fromConnectionString(service) : service;
-    this.queue = this.service.getQueueClient(name);
-  }
-
-  get name(): string {
-    return this.queue.name;
+  constructor(
+    service: QueueService | string,
+    readonly name: string,
+  ) {
+    this.service = typeof service === "string" ? connectionStringService(service) : service;
   }
 
   async send(value: T, delaySeconds = 0): Promise<void> {
@@ -32,8 +32,8 @@ export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
   }
 
   async receive(max: number, leaseSeconds: number): Promise<ReceivedMessage[]> {
-    await this.created();
-    const { receivedMessageItems } = await this.queue.receiveMessages({
+    const queue = await this.created();
+    const { receivedMessageItems } = await queue.receiveMessages({
       numberOfMessages: Math.min(32, Math.max(1, max)),
       visibilityTimeout: leaseSeconds,
     });
@@ -45,34 +45,49 @@ export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
         dequeueCount: item.dequeueCount,
         insertedOn: item.insertedOn,
         renew: async (seconds) => {
-          const updated = await this.queue.updateMessage(item.messageId, popReceipt, undefined, seconds);
+          const updated = await queue.updateMessage(item.messageId, popReceipt, undefined, seconds);
           popReceipt = updated.popReceipt ?? popReceipt;
         },
         remove: async () => {
-          await this.queue.deleteMessage(item.messageId, popReceipt);
+          await queue.deleteMessage(item.messageId, popReceipt);
         },
         poison: async () => {
           this.poisonQueue ??= new JsonQueue(this.service, `${this.name}-poison`);
           await this.poisonQueue.sendText(text, 0);
-          await this.queue.deleteMessage(item.messageId, popReceipt);
+          await queue.deleteMessage(item.messageId, popReceipt);
         },
       };
     });
   }
 
   private async sendText(text: string, delaySeconds: number): Promise<void> {
-    await this.created();
-    await this.queue.sendMessage(Buffer.from(text).toString("base64"), {
+    const queue = await this.created();
+    await queue.sendMessage(Buffer.from(text).toString("base64"), {
       messageTimeToLive: TTL_SECONDS,
       visibilityTimeout: delaySeconds,
     });
   }
 
-  private created(): Promise<unknown> {
-    this.ready ??= this.queue.createIfNotExists().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
+  /** The queue's client, once the queue exists. */
+  private created(): Promise<QueueClient> {
+    this.ready ??= this.service()
+      .then(async (service) => {
+        const queue = service.getQueueClient(this.name);
+        await queue.createIfNotExists();
+        return queue;
+      })
+      .catch((error: unknown) => {
+        this.ready = undefined;
+        throw error;
+      });
     return this.ready;
   }
+}
+
+function connectionStringService(connectionString: string): QueueService {
+  let client: Promise<QueueServiceClient> | undefined;
+  return () =>
+    (client ??= import("@azure/storage-queue").then(({ QueueServiceClient }) =>
+      QueueServiceClient.fromConnectionString(connectionString),
+    ));
 }
