@@ -142,13 +142,13 @@ function storageClients(connection: StorageConnection, apiVersion: string | unde
     // parsed by the SDKs (account key, SAS, Azurite, custom endpoints), then rebuilt on our pipeline
     blobs = BlobServiceClient.fromConnectionString(connectionString);
     queues = QueueServiceClient.fromConnectionString(connectionString);
-    table = (name) => TableClient.fromConnectionString(connectionString, name, tableOptions);
+    table = (name) => leanTableClient(TableClient.fromConnectionString(connectionString, name, tableOptions));
   } else {
     const { credential } = connection.account;
     const url = (service: "blob" | "queue" | "table") => accountUrl(connection.account, service);
     blobs = new BlobServiceClient(url("blob"), credential);
     queues = new QueueServiceClient(url("queue"), credential);
-    table = (tableName) => new TableClient(url("table"), tableName, credential, tableOptions);
+    table = (tableName) => leanTableClient(new TableClient(url("table"), tableName, credential, tableOptions));
   }
   if (apiVersion) {
     const blobPipeline = newPipeline(blobs.credential);
@@ -160,4 +160,17 @@ function storageClients(connection: StorageConnection, apiVersion: string | unde
     blobs = new BlobServiceClient(blobs.url, blobPipeline);
   }
   return { blobs, queues, table };
+}
+
+/**
+ * Pipeline policies a table client runs on every call that do nothing for Stowage: OpenTelemetry
+ * spans (no tracer is ever registered; the policy still sanitizes the URL and builds a span per
+ * call) and form-data/multipart bodies (table batches are serialized by the SDK itself). A manifest
+ * read by tag is one table call, so its per-call CPU is the request's.
+ */
+const UNUSED_TABLE_POLICIES = ["tracingPolicy", "formDataPolicy", "multipartPolicy"];
+
+function leanTableClient(client: TableClient): TableClient {
+  for (const name of UNUSED_TABLE_POLICIES) client.pipeline.removePolicy({ name });
+  return client;
 }
