@@ -19,9 +19,7 @@ export type LogFormat = "json" | "text" | "auto";
 export function logWriter(format: LogFormat, isTerminal = Boolean(process.stdout.isTTY)): LogWriter {
   const text = format === "text" || (format === "auto" && isTerminal);
   return (record) => {
-    const stamped = { time: new Date().toISOString(), ...record };
-    // the replacer costs a call per value: only a record holding objects (an error) can need it
-    const line = text ? asText(record) : JSON.stringify(stamped, holdsObjects(record) ? plain : undefined);
+    const line = text ? asText(record) : asJson(record);
     if (record.level === "error") console.error(line);
     else console.log(line);
   };
@@ -32,6 +30,11 @@ function asText({ level, msg, ...fields }: LogRecord): string {
     .filter(([, value]) => value !== undefined && value !== "")
     .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value, plain)}`);
   return [new Date().toISOString(), level.toUpperCase().padEnd(5), msg, ...rest].join(" ");
+}
+
+function asJson(record: LogRecord): string {
+  // the replacer costs a call per value: only a record holding objects (an error) can need it
+  return JSON.stringify({ time: new Date().toISOString(), ...record }, holdsObjects(record) ? plain : undefined);
 }
 
 function holdsObjects(record: LogRecord): boolean {
