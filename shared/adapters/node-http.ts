@@ -3,7 +3,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import type { SecureContextOptions } from "node:tls";
 import type { Duplex } from "node:stream";
 import { errorResponse } from "../http/error-response.js";
-import type { FetchHandler } from "../http/fetch-handler.js";
+import type { FetchHandler, RequestInfo } from "../http/fetch-handler.js";
 import { methodNotAllowed } from "../http/http-error.js";
 import { requestUrl } from "../http/request-target.js";
 import { pipeNodeStream, takeNodeSource, webStreamOf, writeWebStream } from "../lib/node-web-streams.js";
@@ -85,10 +85,10 @@ async function serve(
     // the scheme makes the challenge's realm (the token URL) https when this server speaks TLS
     url = requestUrl(req.url ?? "", req.headers.host, scheme);
   } catch (error) {
-    return send(errorResponse(error, method), req, res, limits);
+    return void (await send(errorResponse(error, method), req, res, limits));
   }
   if (!METHODS.includes(method))
-    return send(errorResponse(methodNotAllowed(method, METHODS), method), req, res, limits);
+    return void (await send(errorResponse(methodNotAllowed(method, METHODS), method), req, res, limits));
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
@@ -106,8 +106,11 @@ async function serve(
     init.duplex = "half"; // required by fetch for a streamed request body
   }
   const stopGuard = guardBodyRate(req, limits);
+  let sent: ((bytesOut: number) => void) | undefined;
+  let bytesOut = 0;
+  const info: RequestInfo = { clientAddress: req.socket.remoteAddress, onSent: (callback) => (sent = callback) };
   try {
-    const response = await handle(new Request(url, init), { clientAddress: req.socket.remoteAddress });
+    const response = await handle(new Request(url, init), info);
     if (!req.complete) {
       await body?.cancel().catch(() => undefined); // a body still locked by a reader cancels itself
       if (!continued) {
@@ -115,8 +118,9 @@ async function serve(
         res.setHeader("Connection", "close");
       } else drainUnread(req, res);
     }
-    await send(response, req, res, limits);
+    bytesOut = await send(response, req, res, limits);
   } finally {
+    sent?.(bytesOut);
     if (req.complete) stopGuard();
     else req.once("close", stopGuard);
   }
@@ -144,7 +148,7 @@ async function send(
   req: IncomingMessage,
   res: ServerResponse,
   limits: ServerLimits,
-): Promise<void> {
+): Promise<number> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
     headers[key] = value;
@@ -153,10 +157,10 @@ async function send(
   if (!response.body || req.method === "HEAD") {
     await response.body?.cancel();
     res.end();
-    return;
+    return 0;
   }
   // a storage download still unread: its Node stream goes straight to the socket
   const source = takeNodeSource(response.body);
-  if (source) await pipeNodeStream(source, res, limits.idleTimeoutMs);
-  else await writeWebStream(response.body, res, limits.idleTimeoutMs);
+  if (source) return pipeNodeStream(source, res, limits.idleTimeoutMs);
+  return writeWebStream(response.body, res, limits.idleTimeoutMs);
 }

@@ -5,6 +5,12 @@ export interface RequestInfo {
    * the Functions front end appended to X-Forwarded-For. Used to throttle failed logins per address.
    */
   clientAddress: string | undefined;
+  /**
+   * Offered by an adapter that writes the response body itself (the Node server): `sent` is called
+   * once the body has been written or abandoned, with the body bytes written. Request observation
+   * then needs no counting stream around the body (and a storage download keeps its direct pipe).
+   */
+  onSent?: (sent: (bytesOut: number) => void) => void;
 }
 
 /** The fetch-style entry every adapter (Node server, Azure Functions) calls. */

@@ -82,6 +82,14 @@ export function observeRequests(handle: FetchHandler, options: ObservationOption
         finish();
         return withRequestId(response, scope.id, undefined);
       }
+      if (info.onSent) {
+        // the adapter writes the body and reports its end: no stream in between
+        info.onSent((written) => {
+          bytesOut = written;
+          finish();
+        });
+        return withRequestId(response, scope.id, undefined);
+      }
       const body = counting(response.body, (n) => (bytesOut += n), finish);
       return withRequestId(response, scope.id, body);
     });

@@ -19,7 +19,7 @@ export type LogFormat = "json" | "text" | "auto";
 export function logWriter(format: LogFormat, isTerminal = Boolean(process.stdout.isTTY)): LogWriter {
   const text = format === "text" || (format === "auto" && isTerminal);
   return (record) => {
-    const line = text ? asText(record) : JSON.stringify({ time: new Date().toISOString(), ...record }, plain);
+    const line = text ? asText(record) : asJson(record);
     if (record.level === "error") console.error(line);
     else console.log(line);
   };
@@ -30,6 +30,19 @@ function asText({ level, msg, ...fields }: LogRecord): string {
     .filter(([, value]) => value !== undefined && value !== "")
     .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value, plain)}`);
   return [new Date().toISOString(), level.toUpperCase().padEnd(5), msg, ...rest].join(" ");
+}
+
+function asJson(record: LogRecord): string {
+  // the replacer costs a call per value: only a record holding objects (an error) can need it
+  return JSON.stringify({ time: new Date().toISOString(), ...record }, holdsObjects(record) ? plain : undefined);
+}
+
+function holdsObjects(record: LogRecord): boolean {
+  for (const key in record) {
+    const value = record[key];
+    if (typeof value === "object" && value !== null) return true;
+  }
+  return false;
 }
 
 /** Errors as their name and message (not their enumerable fields, which may hold a request). */

@@ -121,20 +121,23 @@ export function webStreamOf(source: Readable, options: WebStreamOptions = {}): R
  * Pipes a Node stream to a Node writable (the fast path of a download: no web stream between),
  * with the guarantees of writeWebStream: stops if the peer goes away (the source is destroyed,
  * releasing its storage connection), or, with `stallMs`, if the peer accepts nothing for that
- * long. Rejects with the source's error (the caller then breaks the response off).
+ * long. Resolves with the bytes passed on; rejects with the source's error (the caller then
+ * breaks the response off).
  */
-export function pipeNodeStream(source: Readable, target: Writable, stallMs?: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+export function pipeNodeStream(source: Readable, target: Writable, stallMs?: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
+    let bytes = 0;
     const finish = (error?: Error) => {
       clearTimeout(timer);
       source.off("data", watch);
       target.off("drain", relax);
       if (error) reject(error);
-      else resolve();
+      else resolve(bytes);
     };
     // backpressure that lasts: the peer stopped reading
-    const watch = () => {
+    const watch = (chunk: Buffer) => {
+      bytes += chunk.byteLength;
       if (stallMs === undefined || timer || !target.writableNeedDrain) return;
       timer = setTimeout(() => {
         target.destroy();
@@ -159,20 +162,24 @@ export function pipeNodeStream(source: Readable, target: Writable, stallMs?: num
 /**
  * Writes a web stream to a Node writable, waiting for drain; stops if the peer goes away, or
  * (with `stallMs`) if it accepts nothing for that long, so a client that stops reading cannot
- * hold the response (and the storage stream behind it) open forever.
+ * hold the response (and the storage stream behind it) open forever. Resolves with the bytes written.
  */
 export async function writeWebStream(
   body: ReadableStream<Uint8Array>,
   target: Writable,
   stallMs?: number,
-): Promise<void> {
+): Promise<number> {
   const reader = body.getReader();
-  const closed = once(target, "close").then(() => "closed" as const);
+  let closed: Promise<"closed"> | undefined;
+  let bytes = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      bytes += value.byteLength;
       if (!target.write(value)) {
+        // only a body the peer does not keep up with waits: a small answer adds no listener
+        closed ??= target.closed ? Promise.resolve("closed") : once(target, "close").then(() => "closed" as const);
         let timer: NodeJS.Timeout | undefined;
         const stalled = new Promise<"stalled">((resolve) => {
           if (stallMs !== undefined) timer = setTimeout(() => resolve("stalled"), stallMs);
@@ -182,11 +189,12 @@ export async function writeWebStream(
         if (outcome !== "drained") {
           if (outcome === "stalled") target.destroy();
           await reader.cancel();
-          return;
+          return bytes;
         }
       }
     }
     target.end();
+    return bytes;
   } finally {
     reader.releaseLock();
   }

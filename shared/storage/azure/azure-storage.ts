@@ -143,12 +143,12 @@ function storageClients(
     const { connectionString } = connection;
     // parsed by the SDKs (account key, SAS, Azurite, custom endpoints), then rebuilt on our pipeline
     blobs = BlobServiceClient.fromConnectionString(connectionString);
-    table = (name) => TableClient.fromConnectionString(connectionString, name, tableOptions);
+    table = (name) => leanTableClient(TableClient.fromConnectionString(connectionString, name, tableOptions));
   } else {
     const { credential } = connection.account;
     blobs = new BlobServiceClient(accountUrl(connection.account, "blob"), credential);
     table = (tableName) =>
-      new TableClient(accountUrl(connection.account, "table"), tableName, credential, tableOptions);
+      leanTableClient(new TableClient(accountUrl(connection.account, "table"), tableName, credential, tableOptions));
   }
   // the account credential as the blob client parsed it (the queue client keeps its own out of reach)
   const blobCredential = blobs.credential;
@@ -175,4 +175,17 @@ function storageClients(
       return client;
     }));
   return { blobs, queueService, table };
+}
+
+/**
+ * Pipeline policies a table client runs on every call that do nothing for Stowage: OpenTelemetry
+ * spans (no tracer is ever registered; the policy still sanitizes the URL and builds a span per
+ * call) and form-data/multipart bodies (table batches are serialized by the SDK itself). A manifest
+ * read by tag is one table call, so its per-call CPU is the request's.
+ */
+const UNUSED_TABLE_POLICIES = ["tracingPolicy", "formDataPolicy", "multipartPolicy"];
+
+function leanTableClient(client: TableClient): TableClient {
+  for (const name of UNUSED_TABLE_POLICIES) client.pipeline.removePolicy({ name });
+  return client;
 }
