@@ -1,9 +1,8 @@
-import { execFile } from "node:child_process";
-import { accessSync, constants, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { promisify } from "node:util";
 import { freePort } from "../shared/server/azurite.js";
 import { startChild } from "./child-process.js";
+import { executableVersion, findExecutable } from "./executables.js";
 import { waitUntilServing, type Target } from "./target.js";
 
 /**
@@ -15,25 +14,11 @@ const BINARY = "docker-registry";
 
 export function findDistribution(): string | undefined {
   const dirs = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
-  for (const dir of [...dirs, "/usr/bin", "/usr/local/bin", "/usr/sbin"]) {
-    const candidate = join(dir, BINARY);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findExecutable([...dirs, "/usr/bin", "/usr/local/bin", "/usr/sbin"].map((dir) => join(dir, BINARY)));
 }
 
-export async function distributionVersion(binary: string): Promise<string> {
-  try {
-    const { stdout } = await promisify(execFile)(binary, ["--version"], { timeout: 5000 });
-    return stdout.trim();
-  } catch {
-    return "unknown version";
-  }
+export function distributionVersion(binary: string): Promise<string> {
+  return executableVersion(binary, "unknown version");
 }
 
 export interface DistributionOptions {

@@ -1,8 +1,7 @@
-import { execFile } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { startChild } from "./child-process.js";
+import { executableVersion, findExecutable } from "./executables.js";
 import { accountFor } from "./credentials.js";
 import { removeTempDir, tempDir } from "./lifecycle.js";
 import type { OciLayout } from "./oci-layout.js";
@@ -13,24 +12,11 @@ import { msSince, now } from "./timing.js";
 const CANDIDATES = ["/usr/bin/skopeo", "/usr/local/bin/skopeo"];
 
 export function findSkopeo(): string | undefined {
-  for (const candidate of CANDIDATES) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findExecutable(CANDIDATES);
 }
 
-export async function skopeoVersion(binary: string): Promise<string> {
-  try {
-    const { stdout } = await promisify(execFile)(binary, ["--version"], { timeout: 5000 });
-    return stdout.trim();
-  } catch {
-    return "skopeo, unknown version";
-  }
+export function skopeoVersion(binary: string): Promise<string> {
+  return executableVersion(binary, "skopeo, unknown version");
 }
 
 export interface SkopeoCopies {

@@ -1,4 +1,4 @@
-import { accessSync, constants } from "node:fs";
+import { findExecutable } from "./executables.js";
 import { startChild } from "./child-process.js";
 import { assertLoopback } from "./http.js";
 
@@ -6,15 +6,7 @@ import { assertLoopback } from "./http.js";
 const CANDIDATES = ["/usr/bin/wrk", "/usr/local/bin/wrk"];
 
 export function findWrk(): string | undefined {
-  for (const candidate of CANDIDATES) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findExecutable(CANDIDATES);
 }
 
 export interface WrkResult {
