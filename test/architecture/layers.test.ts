@@ -55,7 +55,7 @@ function violations(filter: (file: SourceFile) => boolean, forbidden: (target: s
 
 describe("architecture: dependencies point one way", () => {
   it("only storage/azure uses the Azure storage, Key Vault and identity SDKs", () => {
-    const sdk = /^@azure\/(storage-|data-tables|keyvault-|identity)/;
+    const sdk = /^@azure\/(storage-|data-tables|keyvault-|identity|core-)/;
     const users = files.filter((f) => f.packages.some((p) => sdk.test(p))).map((f) => f.path);
     assert.deepEqual(
       users.filter((path) => !under("shared/storage/azure")(path)),

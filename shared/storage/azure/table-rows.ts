@@ -1,25 +1,12 @@
 import { RestError, type TableClient, type TableEntityResult } from "@azure/data-tables";
+import type { Row } from "./table-point-read.js";
 
 /** Small helpers shared by the Table Storage stores. */
 
-export type Row = Record<string, unknown>;
+export { getRow, type Row } from "./table-point-read.js";
 
 export function isStatus(error: unknown, status: number): boolean {
   return error instanceof RestError && error.statusCode === status;
-}
-
-/** A point read; undefined when the row does not exist. */
-export async function getRow(
-  table: TableClient,
-  partitionKey: string,
-  rowKey: string,
-): Promise<TableEntityResult<Row> | undefined> {
-  try {
-    return await table.getEntity<Row>(partitionKey, rowKey);
-  } catch (error) {
-    if (isStatus(error, 404)) return undefined;
-    throw error;
-  }
 }
 
 /** Deletes a row; false when it was not there. */
