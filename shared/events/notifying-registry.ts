@@ -4,7 +4,7 @@ import { RegistryError } from "../registry/errors.js";
 import type { Manifests } from "../registry/manifest-service.js";
 import { isDigest } from "../registry/references.js";
 import type { Registry } from "../registry/registry-service.js";
-import type { Uploads } from "../registry/upload-service.js";
+import type { Uploads } from "../registry/uploads.js";
 import type { MessageSender } from "../storage/ports/message-queue.js";
 import {
   INSTANCE_ID,

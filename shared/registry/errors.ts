@@ -55,3 +55,12 @@ export function outOfOrder(repository: string, id: string, offset: number, state
 export function tooLarge(limit: number): RegistryError {
   return new RegistryError("TOO_LARGE", `body exceeds ${limit} bytes`, { limit });
 }
+
+export function unknownUpload(id: string): RegistryError {
+  return new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });
+}
+
+/** An upload that re-used a blob a sweep was deleting: the client uploads it again. */
+export function collected(): RegistryError {
+  return new RegistryError("BLOB_UPLOAD_INVALID", "the blob was being garbage-collected; upload it again");
+}

@@ -2,7 +2,8 @@ import type { RegistryStorage } from "../storage/ports/registry-storage.js";
 import { BlobService, type BlobServiceOptions, type Blobs } from "./blob-service.js";
 import { CatalogService, type Catalog } from "./catalog-service.js";
 import { ManifestService, type Manifests } from "./manifest-service.js";
-import { UploadService, type UploadOptions, type Uploads } from "./upload-service.js";
+import { UploadService, type UploadOptions } from "./upload-service.js";
+import type { Uploads } from "./uploads.js";
 
 export interface RegistryOptions extends UploadOptions, BlobServiceOptions {
   maxManifestBytes: number;

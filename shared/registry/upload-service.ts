@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { BlobNote, BlobStat, BlobStore } from "../storage/ports/blob-store.js";
+import type { BlobNote, BlobStore } from "../storage/ports/blob-store.js";
 import type { CollectionStore } from "../storage/ports/collection-store.js";
 import { ConcurrentUpdateError } from "../storage/ports/errors.js";
 import type { BlobRecord, MetadataStore, UploadSession } from "../storage/ports/metadata-store.js";
@@ -7,11 +7,13 @@ import { uploadBlobName } from "./blob-names.js";
 import { blockId, newNonce, writeBlocks, type BlockWriterOptions } from "./block-writer.js";
 import type { Body, ChunkRange } from "./body.js";
 import { declaredChunk } from "./chunk-length.js";
-import { outOfOrder, RegistryError } from "./errors.js";
-import { digestStream, fastHasher, resumableHasher, type Hasher } from "./hasher.js";
+import { collected, outOfOrder, RegistryError, unknownUpload } from "./errors.js";
+import { fastHasher } from "./hasher.js";
 import { nonEmptyBody } from "./non-empty-body.js";
 import { parseDigest } from "./references.js";
-import { openUploadState, sealUploadState, type Sealer } from "./upload-state.js";
+import { caughtUp, openUploadState, sealUploadState, type Sealer } from "./upload-state.js";
+import { continueHash, finishHash, rehash } from "./upload-hashing.js";
+import type { StartOptions, StartResult, UploadProgress, UploadRef, Uploads } from "./uploads.js";
 
 export interface UploadOptions extends BlockWriterOptions {
   /** Mount a blob already in the registry when a client names it without `from`. */
@@ -24,38 +26,6 @@ export interface UploadOptions extends BlockWriterOptions {
   now: () => number;
   /** Seals upload states into upload URLs; every instance must verify what any other sealed. */
   sealer: Sealer;
-}
-
-/** `session`: an upload opened, with the sealed state its URL carries. */
-export type StartResult =
-  { kind: "session"; id: string; state: string } | { kind: "blob"; record: BlobRecord; mounted: boolean };
-
-/** An upload as its URL names it. `state`: the sealed progress the URL carries (none: read the session row). */
-export interface UploadRef {
-  repository: string;
-  id: string;
-  state?: string | undefined;
-}
-
-/** Where an upload stands: bytes received, and the sealed state for its next URL. */
-export interface UploadProgress {
-  offset: number;
-  state: string;
-}
-
-/** Blob uploads, as the HTTP layer (and the event decorator) see them. */
-export interface Uploads {
-  start(repository: string, body: Body, options: StartOptions): Promise<StartResult>;
-  status(upload: UploadRef): Promise<UploadProgress>;
-  append(upload: UploadRef, body: Body, range?: ChunkRange): Promise<UploadProgress>;
-  complete(upload: UploadRef, digest: string, body: Body): Promise<BlobRecord>;
-  cancel(upload: UploadRef): Promise<void>;
-}
-
-/** `digest`: the whole blob is in this request; `mount`: link an existing blob instead. */
-export interface StartOptions {
-  digest?: string;
-  mount?: { digest: string; from?: string };
 }
 
 /**
@@ -177,7 +147,7 @@ export class UploadService implements Uploads {
     const actual =
       algorithm === "sha256" && session.digestSoFar
         ? session.digestSoFar
-        : await this.rehash(session, fastHasher(algorithm));
+        : await rehash(this.blobs, session, fastHasher(algorithm));
     if (actual !== digest) {
       await this.discard(session, session.digestSoFar);
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
@@ -290,7 +260,7 @@ export class UploadService implements Uploads {
     // known-empty before any hashing: continuing a hash may mean re-reading stored bytes
     const body = await nonEmptyBody(rawBody);
     if (!body) return session;
-    const hasher = await this.continueHash(session, kind === "chunk");
+    const hasher = await continueHash(this.blobs, session, kind === "chunk");
     const blobName = uploadBlobName(session.id);
     const first = session.blobEtag === null;
     const written = await writeBlocks(this.blobs, blobName, body, hasher, { ...this.options, whole: first });
@@ -349,8 +319,7 @@ export class UploadService implements Uploads {
    */
   private async freeze(session: UploadSession, state: string | undefined): Promise<UploadSession> {
     const blobName = uploadBlobName(session.id);
-    const digestSoFar =
-      session.blobEtag === null ? fastHasher().digest() : (await this.finishHash(session)).digestSoFar;
+    const digestSoFar = session.blobEtag === null ? fastHasher().digest() : (await finishHash(session)).digestSoFar;
     if (!digestSoFar) throw behind(session, state); // every state we seal has one
     try {
       const note: BlobNote = { digest: digestSoFar, frozen: true };
@@ -367,31 +336,6 @@ export class UploadService implements Uploads {
         return { ...session, blobEtag: stored.etag, digestSoFar };
       throw await this.conflict(session, state);
     }
-  }
-
-  private async continueHash(session: UploadSession, resumable: boolean): Promise<Hasher> {
-    if (session.offset === 0) return resumable ? resumableHasher() : fastHasher();
-    if (session.hashState) return resumableHasher(session.hashState);
-    // The earlier bytes were hashed fast (one streamed PATCH) and a client sent more after all:
-    // rebuild a resumable state from the stored bytes, once. Rare, and correct (the commit's
-    // etag condition refuses the result if the bytes changed since the state).
-    const hasher = await resumableHasher();
-    for await (const chunk of await this.blobs.read(uploadBlobName(session.id), 0, session.offset))
-      hasher.update(chunk);
-    return hasher;
-  }
-
-  /** Makes `digestSoFar` available when the saved state allows it cheaply (rows of earlier versions). */
-  private async finishHash(session: UploadSession): Promise<UploadSession> {
-    if (session.digestSoFar || !session.hashState) return session;
-    const hasher = await resumableHasher(session.hashState);
-    return { ...session, digestSoFar: hasher.digest() };
-  }
-
-  /** Digest of the stored bytes with another algorithm, or of an empty upload. */
-  private async rehash(session: UploadSession, hasher: Hasher): Promise<string> {
-    if (session.offset === 0) return hasher.digest();
-    return digestStream(await this.blobs.read(uploadBlobName(session.id)), hasher);
   }
 
   /**
@@ -444,8 +388,7 @@ export class UploadService implements Uploads {
   private async discard(session: UploadSession, digest?: string): Promise<void> {
     await this.metadata.deleteUpload(session.repository, session.id);
     const blobName = uploadBlobName(session.id);
-    const stored =
-      digest ?? (await this.blobs.stat(blobName))?.note?.digest ?? (await this.finishHash(session)).digestSoFar;
+    const stored = digest ?? (await this.blobs.stat(blobName))?.note?.digest ?? (await finishHash(session)).digestSoFar;
     await this.dropUnlessIndexed(blobName, stored);
   }
 
@@ -456,36 +399,9 @@ export class UploadService implements Uploads {
   }
 }
 
-/**
- * The upload as its blob says it stands, when the URL's state is behind it (a client that lost
- * an answer, or asks with an older Location). A frozen blob's etag is never handed out.
- */
-function caughtUp(session: UploadSession, stored: BlobStat | undefined): UploadSession {
-  const note = stored?.note;
-  if (!stored || !note || note.frozen || stored.etag === session.blobEtag) return session;
-  const current: UploadSession = {
-    ...session,
-    offset: stored.size,
-    blobEtag: stored.etag,
-    digestSoFar: note.digest,
-  };
-  delete current.hashState;
-  if (note.hashState !== undefined) current.hashState = note.hashState;
-  return current;
-}
-
-function unknownUpload(id: string): RegistryError {
-  return new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });
-}
-
 /** The spec's answer to a chunk that no longer starts where the upload stands (416). */
 function behind(session: UploadSession, state: string | undefined): RegistryError {
   return outOfOrder(session.repository, session.id, session.offset, state);
-}
-
-/** An upload that re-used a blob a sweep was deleting: the client uploads it again. */
-function collected(): RegistryError {
-  return new RegistryError("BLOB_UPLOAD_INVALID", "the blob was being garbage-collected; upload it again");
 }
 
 async function* emptyBody(): AsyncIterable<Uint8Array> {}

@@ -1,3 +1,4 @@
+import type { BlobStat } from "../storage/ports/blob-store.js";
 import type { UploadSession } from "../storage/ports/metadata-store.js";
 
 /** Makes strings a client can carry but not forge (lib/hmac-sealer.ts, keys from auth/signing-keys.ts). */
@@ -52,4 +53,21 @@ export async function openUploadState(
   if (wire.h !== undefined) session.hashState = wire.h;
   if (wire.d !== undefined) session.digestSoFar = wire.d;
   return session;
+}
+/**
+ * The upload as its blob says it stands, when the URL's state is behind it (a client that lost
+ * an answer, or asks with an older Location). A frozen blob's etag is never handed out.
+ */
+export function caughtUp(session: UploadSession, stored: BlobStat | undefined): UploadSession {
+  const note = stored?.note;
+  if (!stored || !note || note.frozen || stored.etag === session.blobEtag) return session;
+  const current: UploadSession = {
+    ...session,
+    offset: stored.size,
+    blobEtag: stored.etag,
+    digestSoFar: note.digest,
+  };
+  delete current.hashState;
+  if (note.hashState !== undefined) current.hashState = note.hashState;
+  return current;
 }

@@ -1,6 +1,6 @@
 import { RegistryError } from "../../../registry/errors.js";
 import { assertDigest, assertName, isUploadId } from "../../../registry/references.js";
-import type { StartOptions, UploadProgress, UploadRef } from "../../../registry/upload-service.js";
+import type { StartOptions, UploadProgress, UploadRef } from "../../../registry/uploads.js";
 import { streamOf } from "../../body.js";
 import { API_VERSION_HEADER } from "../../error-response.js";
 import { parseChunkRange } from "../ranges.js";
