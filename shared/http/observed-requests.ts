@@ -1,20 +1,13 @@
 import { performance } from "node:perf_hooks";
 import { inRequestScope, type RequestScope } from "../lib/request-scope.js";
+import type { RequestMeasure } from "../observability/metrics.js";
 import { clientAddress } from "./client-address.js";
 import type { FetchHandler } from "./fetch-handler.js";
 import { REQUEST_ID_HEADER, requestId } from "./request-id.js";
 
 /** One answered request, once its response body is sent (or abandoned). Nothing from its headers or query. */
-export interface RequestRecord {
+export interface RequestRecord extends RequestMeasure {
   id: string;
-  method: string;
-  /** The route template, `unmatched` for paths no route serves. */
-  route: string;
-  status: number;
-  /** From arrival to the last byte of the response body. */
-  seconds: number;
-  bytesIn: number;
-  bytesOut: number;
   clientAddress: string | undefined;
   principal: string | undefined;
   userAgent: string | undefined;

@@ -1,3 +1,15 @@
+/** What the request metrics record of one answered request (the request log records more). */
+export interface RequestMeasure {
+  method: string;
+  /** The route template, `unmatched` for paths no route serves. */
+  route: string;
+  status: number;
+  /** From arrival to the last byte of the response body. */
+  seconds: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /**
  * What Stowage counts, in its own words; the Prometheus implementation (prometheus-metrics.ts)
  * is loaded only when metrics are on. Every label value is one of a small fixed set (route
@@ -7,14 +19,7 @@ export interface Metrics {
   /** Prometheus text exposition of everything below, plus the process's own metrics. */
   render(): Promise<string>;
   readonly contentType: string;
-  request(record: {
-    method: string;
-    route: string;
-    status: number;
-    seconds: number;
-    bytesIn: number;
-    bytesOut: number;
-  }): void;
+  request(record: RequestMeasure): void;
   storageCall(call: { service: string; operation: string; outcome: string; seconds: number }): void;
   /** An access token issued, by grant (`password`, `refresh_token`, `anonymous`). */
   tokenIssued(grant: string): void;

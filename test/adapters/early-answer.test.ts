@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createNodeServer } from "../../shared/adapters/node-http.js";
 import { createAuthRegistry } from "../auth/support.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { open, rawRequest } from "../helpers/raw-http.js";
+import { listenOnLoopback } from "../helpers/listening.js";
 
 /**
  * An answer given before the body was even sent (a 401 to containerd's manifest PUT): the
@@ -24,12 +24,7 @@ describe("node adapter: a body that arrives after its request was refused", () =
       maxConnections: 100,
       maxConnectionsPerAddress: 20,
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    port = (server.address() as AddressInfo).port;
-    close = () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    };
+    ({ port, close } = await listenOnLoopback(server));
   });
   after(() => close());
 

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createNodeServer } from "../../shared/adapters/node-http.js";
 import type { RequestObserver } from "../../shared/http/fetch-handler.js";
@@ -13,6 +12,7 @@ import { httpsRequest } from "../helpers/https-get.js";
 import { open as openSocket, rawRequest as rawRequestOver, trickle, type RawOptions } from "../helpers/raw-http.js";
 import { createTestCa } from "../helpers/test-ca.js";
 import { createTestApp } from "../helpers/registry.js";
+import { listenOnLoopback } from "../helpers/listening.js";
 
 /**
  * The Node adapter against hostile or careless clients, over raw sockets: what the request
@@ -70,12 +70,7 @@ for (const transport of TRANSPORTS)
         rawTls = { ca: ca.rootPem };
       }
       const server = createNodeServer(app.handle, limits, tls);
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      port = (server.address() as AddressInfo).port;
-      close = () => {
-        server.closeAllConnections();
-        return new Promise((resolve) => server.close(() => resolve()));
-      };
+      ({ port, close } = await listenOnLoopback(server));
     });
     after(() => close());
 

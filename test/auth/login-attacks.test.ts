@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { Agent, request } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createNodeServer } from "../../shared/adapters/node-http.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { basic, createAuthRegistry, type AuthRegistry } from "./support.js";
+import { listenOnLoopback } from "../helpers/listening.js";
 
 /**
  * Login attacks as an outsider makes them, over real sockets bound to many loopback source
@@ -26,12 +26,7 @@ describe("logins under parallel attack", () => {
       await registry.auth.admin.addUser({ name, access: ["team/*:pull"] }, `${name}-password`);
     }
     const server = createNodeServer(registry.app.handle, registry.config.http);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    port = (server.address() as AddressInfo).port;
-    close = () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    };
+    ({ port, close } = await listenOnLoopback(server));
   });
   after(() => close());
 

@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AzuriteInstance } from "../../shared/server/azurite.js";
+import { closeServer } from "./listening.js";
 
 /** One storage request as the registry sent it. */
 export interface RecordedRequest {
@@ -70,12 +71,7 @@ export class RecordingProxy {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.servers.map((server) => {
-        server.closeAllConnections();
-        return new Promise<void>((resolve) => server.close(() => resolve()));
-      }),
-    );
+    await Promise.all(this.servers.map((server) => closeServer(server)));
   }
 
   /** Every PartitionKey and RowKey value sent (from request number `from` on), in URLs and bodies (inserts, batches). */

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { freePort } from "../../shared/server/azurite.js";
+import { closeServer } from "../helpers/listening.js";
 
 export interface Received {
   path: string;
@@ -57,8 +58,7 @@ export class Receiver {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   /** Requests to one path (each subscription in a test gets its own path). */
