@@ -25,6 +25,11 @@ const common = {
   },
   // hash-wasm's "main" is a UMD build of every algorithm; its ES module lets esbuild keep SHA-256 only
   alias: { "hash-wasm": "hash-wasm/dist/index.esm.js" },
+  // no comments or layout: less source to decode and parse at every start, and all of it ASCII
+  // (one non-ASCII comment makes V8 hold and scan the whole module as a two-byte string);
+  // names are kept, so stack traces still say which function
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: "warning",
 };
 

@@ -54,11 +54,13 @@ async function main(): Promise<void> {
       ? reloadTlsOnChange(server as TlsServer, config.tls, tls, log, app.auth.secrets)
       : () => undefined;
   let jobs: BackgroundJobs | undefined;
+  let jobsTimer: NodeJS.Timeout | undefined;
   server.listen(config.port, config.host, () => {
     const address = server.address() as { port: number };
     console.log(`Stowage listening on ${tls ? "https" : "http"}://${config.host}:${address.port}`);
-    // webhook delivery and GC once requests are taken: their first queue calls are not part of the start
-    jobs = startBackgroundJobs(app, log);
+    // webhook delivery and GC a moment after requests are taken: the queue SDK's loading and
+    // first calls do not compete with the first requests of a new instance (events wait in the queue)
+    jobsTimer = setTimeout(() => (jobs = startBackgroundJobs(app, log)), BACKGROUND_JOBS_DELAY_MS);
   });
 
   stopApp = async () => {
@@ -66,9 +68,12 @@ async function main(): Promise<void> {
     stopReloading();
     const cut = await shutdown.shutdown(config.shutdownGraceMs);
     if (cut > 0) console.log(`${cut} request(s) still in progress were cut off`);
+    clearTimeout(jobsTimer);
     await jobs?.stop(); // deliveries in hand finish (or come back later from the queue)
   };
 }
+
+const BACKGROUND_JOBS_DELAY_MS = 1000;
 
 let stopAzurite: (() => Promise<void>) | undefined;
 let stopApp: (() => Promise<void>) | undefined;

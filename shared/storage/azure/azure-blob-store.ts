@@ -1,24 +1,25 @@
 import type { Readable } from "node:stream";
-import { BlobSASPermissions, RestError, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
+import type { BlockBlobClient } from "@azure/storage-blob";
 import { webStreamOf } from "../../lib/node-web-streams.js";
 import type { BlobNote, BlobStat, BlobStore } from "../ports/blob-store.js";
 import { ConcurrentUpdateError } from "../ports/errors.js";
+import type { BlobAccount } from "./blob-account.js";
+import { isStatus } from "./storage-errors.js";
+
+/** The account's blobs, connected on first use (see blob-account.ts). */
+export type BlobAccountSource = () => Promise<BlobAccount>;
 
 /** BlobStore over one Azure Blob Storage container (block blobs). */
 export class AzureBlobStore implements BlobStore {
-  /** `apiVersion`: the `sv` of SAS URLs (Azure Stack Hub accepts only older versions); unset: the SDK's. */
-  constructor(
-    private readonly container: ContainerClient,
-    private readonly apiVersion?: string,
-  ) {}
+  constructor(private readonly account: BlobAccountSource) {}
 
   async stageBlock(blobName: string, blockId: string, data: Uint8Array): Promise<void> {
-    await this.container.getBlockBlobClient(blobName).stageBlock(blockId, data, data.byteLength);
+    await (await this.blob(blobName)).stageBlock(blockId, data, data.byteLength);
   }
 
   async committedBlocks(blobName: string): Promise<string[]> {
     try {
-      const list = await this.container.getBlockBlobClient(blobName).getBlockList("committed");
+      const list = await (await this.blob(blobName)).getBlockList("committed");
       return (list.committedBlocks ?? []).map((b) => b.name);
     } catch (error) {
       if (isStatus(error, 404)) return [];
@@ -29,9 +30,8 @@ export class AzureBlobStore implements BlobStore {
   async commitBlocks(blobName: string, blockIds: string[], ifMatch: string | null, note?: BlobNote): Promise<string> {
     const conditions = ifMatch === null ? { ifNoneMatch: "*" } : { ifMatch };
     try {
-      const result = await this.container
-        .getBlockBlobClient(blobName)
-        .commitBlockList(blockIds, { conditions, metadata: toMetadata(note) });
+      const blob = await this.blob(blobName);
+      const result = await blob.commitBlockList(blockIds, { conditions, metadata: toMetadata(note) });
       return result.etag as string;
     } catch (error) {
       if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);
@@ -41,9 +41,9 @@ export class AzureBlobStore implements BlobStore {
 
   async create(blobName: string, data: Uint8Array, note?: BlobNote): Promise<string> {
     try {
-      const result = await this.container
-        .getBlockBlobClient(blobName)
-        .upload(data, data.byteLength, { conditions: { ifNoneMatch: "*" }, metadata: toMetadata(note) });
+      const blob = await this.blob(blobName);
+      const conditions = { ifNoneMatch: "*" };
+      const result = await blob.upload(data, data.byteLength, { conditions, metadata: toMetadata(note) });
       return result.etag as string;
     } catch (error) {
       if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);
@@ -53,9 +53,7 @@ export class AzureBlobStore implements BlobStore {
 
   async annotate(blobName: string, note: BlobNote, ifMatch: string): Promise<string> {
     try {
-      const result = await this.container
-        .getBlobClient(blobName)
-        .setMetadata(toMetadata(note), { conditions: { ifMatch } });
+      const result = await (await this.blob(blobName)).setMetadata(toMetadata(note), { conditions: { ifMatch } });
       return result.etag as string;
     } catch (error) {
       if (isStatus(error, 412) || isStatus(error, 404)) throw new ConcurrentUpdateError(blobName);
@@ -65,7 +63,7 @@ export class AzureBlobStore implements BlobStore {
 
   async stat(blobName: string): Promise<BlobStat | undefined> {
     try {
-      const properties = await this.container.getBlobClient(blobName).getProperties();
+      const properties = await (await this.blob(blobName)).getProperties();
       const stat: BlobStat = { etag: properties.etag as string, size: properties.contentLength ?? 0 };
       const note = fromMetadata(properties.metadata);
       if (note) stat.note = note;
@@ -77,21 +75,21 @@ export class AzureBlobStore implements BlobStore {
   }
 
   async put(blobName: string, data: Uint8Array): Promise<void> {
-    await this.container.getBlockBlobClient(blobName).uploadData(data);
+    await (await this.blob(blobName)).uploadData(data);
   }
 
   async read(blobName: string, offset = 0, length?: number): Promise<ReadableStream<Uint8Array>> {
-    const response = await this.container.getBlobClient(blobName).download(offset, length);
+    const response = await (await this.blob(blobName)).download(offset, length);
     // detachable: the Node adapter pipes the SDK's stream straight into the socket
     return webStreamOf(response.readableStreamBody as Readable, { detachable: true });
   }
 
   async readAll(blobName: string): Promise<Uint8Array> {
-    return this.container.getBlobClient(blobName).downloadToBuffer();
+    return (await this.blob(blobName)).downloadToBuffer();
   }
 
   async delete(blobName: string): Promise<void> {
-    const blob = this.container.getBlockBlobClient(blobName);
+    const blob = await this.blob(blobName);
     if ((await blob.deleteIfExists()).succeeded) return;
     // Blocks staged but never committed may outlive a Delete Blob that finds no blob (they are
     // otherwise kept for a week); committing an empty list discards them, then that goes too.
@@ -104,18 +102,11 @@ export class AzureBlobStore implements BlobStore {
   }
 
   async signedReadUrl(blobName: string, ttlSeconds: number): Promise<string | undefined> {
-    const blob = this.container.getBlobClient(blobName);
-    // Only an account key can sign here. With a token credential a user delegation key could,
-    // but Azure Stack Hub has no Entra ID storage authorization: blobs stream through instead.
-    if (!(blob.credential instanceof StorageSharedKeyCredential)) return undefined;
-    const now = Date.now();
-    return blob.generateSasUrl({
-      permissions: BlobSASPermissions.parse("r"),
-      // a little slack for clock skew between us, the client and storage
-      startsOn: new Date(now - 60_000),
-      expiresOn: new Date(now + ttlSeconds * 1000),
-      ...(this.apiVersion ? { version: this.apiVersion } : {}),
-    });
+    return (await this.account()).signedReadUrl(blobName, ttlSeconds);
+  }
+
+  private async blob(blobName: string): Promise<BlockBlobClient> {
+    return (await this.account()).container.getBlockBlobClient(blobName);
   }
 }
 
@@ -135,8 +126,4 @@ function fromMetadata(metadata: Record<string, string> | undefined): BlobNote | 
   if (metadata.hashstate) note.hashState = metadata.hashstate;
   if (metadata.frozen === "true") note.frozen = true;
   return note;
-}
-
-export function isStatus(error: unknown, status: number): boolean {
-  return error instanceof RestError && error.statusCode === status;
 }

@@ -1,5 +1,4 @@
 import type { TableClient } from "@azure/data-tables";
-import type { ContainerClient } from "@azure/storage-blob";
 import type {
   CollectionStore,
   IndexedBlob,
@@ -10,7 +9,7 @@ import type {
   SweepState,
   TagRow,
 } from "../ports/collection-store.js";
-import { isStatus as isBlobStatus } from "./azure-blob-store.js";
+import type { BlobAccountSource } from "./azure-blob-store.js";
 import { mapLimit } from "../../lib/map-limit.js";
 import { acquireBlobLease } from "./blob-lease.js";
 import { decodeKey, encodeKey, odata, prefixEnd } from "./table-keys.js";
@@ -33,7 +32,7 @@ const EPOCH_ROW = { partitionKey: "", rowKey: "gc-sweep-epoch" } as const;
 export class AzureCollectionStore implements CollectionStore {
   constructor(
     private readonly tables: { repositories: TableClient; blobs: TableClient; catalog: TableClient },
-    private readonly container: ContainerClient,
+    private readonly blobs: BlobAccountSource,
   ) {}
 
   async claimBlob(digest: string, touchAt?: string): Promise<boolean> {
@@ -166,7 +165,8 @@ export class AzureCollectionStore implements CollectionStore {
   }
 
   async *bytesPages(prefix: string, before: string): AsyncIterable<StoredBytes[]> {
-    for await (const page of this.container.listBlobsFlat({ prefix }).byPage({ maxPageSize: PAGE })) {
+    const { container } = await this.blobs();
+    for await (const page of container.listBlobsFlat({ prefix }).byPage({ maxPageSize: PAGE })) {
       yield page.segment.blobItems
         .filter((item) => item.properties.lastModified.toISOString() < before)
         .map((item) => ({
@@ -179,9 +179,9 @@ export class AzureCollectionStore implements CollectionStore {
 
   async deleteBytes(blobName: string): Promise<void> {
     try {
-      await this.container.getBlobClient(blobName).deleteIfExists();
+      await (await this.blobs()).container.getBlobClient(blobName).deleteIfExists();
     } catch (error) {
-      if (!isBlobStatus(error, 404)) throw error;
+      if (!isStatus(error, 404)) throw error;
     }
   }
 
@@ -220,8 +220,8 @@ export class AzureCollectionStore implements CollectionStore {
     return deleted;
   }
 
-  acquireLease(name: string): Promise<Lease | undefined> {
-    return acquireBlobLease(this.container.getBlockBlobClient(`leases/${name}`));
+  async acquireLease(name: string): Promise<Lease | undefined> {
+    return acquireBlobLease((await this.blobs()).container.getBlockBlobClient(`leases/${name}`));
   }
 
   /** Rows whose RowKey starts with `prefix`, in one repository or across all of them. */

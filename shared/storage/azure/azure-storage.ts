@@ -1,6 +1,4 @@
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
-import type { TokenCredential } from "@azure/identity";
-import { BlobServiceClient, newPipeline } from "@azure/storage-blob";
 import type { QueueServiceClient } from "@azure/storage-queue";
 import type { CollectionStore } from "../ports/collection-store.js";
 import type { AuthStorage } from "../ports/identity-storage.js";
@@ -8,7 +6,8 @@ import type { RegistryStorage } from "../ports/registry-storage.js";
 import type { DeadLetterStore, SubscriptionStore } from "../ports/webhook-storage.js";
 import type { BrowseStore } from "../ports/browse-store.js";
 import { blobQueueVersionPolicy, tableVersionPolicy } from "./api-version-policy.js";
-import { AzureBlobStore } from "./azure-blob-store.js";
+import { AzureBlobStore, type BlobAccountSource } from "./azure-blob-store.js";
+import type { BlobAccount } from "./blob-account.js";
 import { AzureBrowseStore } from "./azure-browse-store.js";
 import { AzureCollectionStore } from "./azure-collection-store.js";
 import {
@@ -22,17 +21,9 @@ import { AzureMetadataStore } from "./azure-metadata-store.js";
 import { AzureDeadLetterStore, AzureSubscriptionStore } from "./azure-webhook-store.js";
 import { JsonQueue, type QueueService } from "./json-queue.js";
 import { addPipelinePolicy, storageCallPolicy, type StorageCallObserver } from "./storage-call-policy.js";
+import { accountUrl, type StorageConnection } from "./storage-connection.js";
 
-/** A storage account reached with a token credential (managed identity, service principal). */
-export interface StorageAccount {
-  name: string;
-  /** `core.windows.net` in public Azure; `<region>.<external domain>` on Azure Stack Hub. */
-  endpointSuffix: string;
-  credential: TokenCredential;
-}
-
-/** How to reach the account: a connection string (account key or SAS), or an account and a credential. */
-export type StorageConnection = { connectionString: string } | { account: StorageAccount };
+export { accountUrl, type StorageAccount, type StorageConnection } from "./storage-connection.js";
 
 export type AzureStorageOptions = StorageConnection & {
   /** Blob container for layers and large manifests. */
@@ -64,12 +55,13 @@ export interface AzureStorage {
 
 /**
  * Builds the Azure-backed stores. Clients are created here once and shared by every request;
- * nothing is sent until a store is used or `ensureCreated` runs.
+ * nothing is sent until a store is used or `ensureCreated` runs. The blob and queue SDKs are
+ * loaded by their first call.
  */
 export function connectAzureStorage(options: AzureStorageOptions): AzureStorage {
   const observe = options.observeCalls;
-  const clients = storageClients(options, options.apiVersion, observe);
-  const container = clients.blobs.getContainerClient(options.container);
+  const clients = storageClients(options);
+  const blobs: BlobAccountSource = clients.blobs;
   const table = (suffix: string) => clients.table(`${options.tablePrefix}${suffix}`);
   const tables = {
     repositories: table("repositories"),
@@ -79,15 +71,14 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
     webhooks: table("webhooks"),
   };
   if (observe) {
-    addPipelinePolicy(container, storageCallPolicy("blob", observe));
     const policy = storageCallPolicy("table", observe);
     for (const client of Object.values(tables)) addPipelinePolicy(client, policy);
   }
-  const collection = new AzureCollectionStore(tables, container);
+  const collection = new AzureCollectionStore(tables, blobs);
   return {
     collection,
     registry: {
-      blobs: new AzureBlobStore(container, options.apiVersion),
+      blobs: new AzureBlobStore(blobs),
       metadata: new AzureMetadataStore({
         repositories: tables.repositories,
         blobs: tables.blobs,
@@ -109,7 +100,8 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
     },
     queue: (name) => new JsonQueue(clients.queueService, name),
     ensureCreated: async () => {
-      await Promise.all([container.createIfNotExists(), ...Object.values(tables).map((t) => t.createTable())]);
+      const container = blobs().then(({ container }) => container.createIfNotExists());
+      await Promise.all([container, ...Object.values(tables).map((t) => t.createTable())]);
     },
     probe: async (abortSignal) => {
       // a point query for a row that never exists: one round trip, nothing read
@@ -119,55 +111,38 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
   };
 }
 
-/** A service endpoint of an account: `https://<account>.<service>.<suffix>` (Azure and Stack Hub alike). */
-export function accountUrl(
-  account: Pick<StorageAccount, "name" | "endpointSuffix">,
-  service: "blob" | "queue" | "table",
-): string {
-  return `https://${account.name}.${service}.${account.endpointSuffix}`;
-}
-
-/** The three SDK clients, each with the API version pinned when one is configured. */
-function storageClients(
-  connection: StorageConnection,
-  apiVersion: string | undefined,
-  observe: StorageCallObserver | undefined,
-) {
+/** The SDK clients, each with the API version pinned when one is configured; blobs and queues on first use. */
+function storageClients(options: AzureStorageOptions) {
+  const { apiVersion, observeCalls: observe } = options;
+  const connection: StorageConnection = options;
   const tableOptions: TableServiceClientOptions = {
     allowInsecureConnection: true, // Azurite and the embedded storage speak plain HTTP on loopback
     ...(apiVersion ? { additionalPolicies: [tableVersionPolicy(apiVersion)] } : {}),
   };
-  let blobs: BlobServiceClient;
-  let table: (name: string) => TableClient;
-  if ("connectionString" in connection) {
-    const { connectionString } = connection;
-    // parsed by the SDKs (account key, SAS, Azurite, custom endpoints), then rebuilt on our pipeline
-    blobs = BlobServiceClient.fromConnectionString(connectionString);
-    table = (name) => leanTableClient(TableClient.fromConnectionString(connectionString, name, tableOptions));
-  } else {
-    const { credential } = connection.account;
-    blobs = new BlobServiceClient(accountUrl(connection.account, "blob"), credential);
-    table = (tableName) =>
-      leanTableClient(new TableClient(accountUrl(connection.account, "table"), tableName, credential, tableOptions));
-  }
-  // the account credential as the blob client parsed it (the queue client keeps its own out of reach)
-  const blobCredential = blobs.credential;
-  if (apiVersion) {
-    const blobPipeline = newPipeline(blobCredential);
-    blobPipeline.factories.push(blobQueueVersionPolicy(apiVersion));
-    blobs = new BlobServiceClient(blobs.url, blobPipeline);
-  }
+  const table: (name: string) => TableClient =
+    "connectionString" in connection
+      ? (name) => leanTableClient(TableClient.fromConnectionString(connection.connectionString, name, tableOptions))
+      : (name) =>
+          leanTableClient(
+            new TableClient(accountUrl(connection.account, "table"), name, connection.account.credential, tableOptions),
+          );
+  let account: Promise<BlobAccount> | undefined;
+  const blobs = () =>
+    (account ??= import("./blob-account.js").then(({ connectBlobAccount }) =>
+      connectBlobAccount({ connection, container: options.container, apiVersion, observe }),
+    ));
   let queues: Promise<QueueServiceClient> | undefined;
   // the queue SDK is loaded by the first queue call (events and webhook delivery): not at start-up
   const queueService: QueueService = () =>
-    (queues ??= import("@azure/storage-queue").then(({ QueueServiceClient, newPipeline: newQueuePipeline }) => {
+    (queues ??= import("@azure/storage-queue").then(async ({ QueueServiceClient, newPipeline }) => {
       let client =
         "connectionString" in connection
           ? QueueServiceClient.fromConnectionString(connection.connectionString)
           : new QueueServiceClient(accountUrl(connection.account, "queue"), connection.account.credential);
       if (apiVersion) {
-        // the same account credential; a SAS stays in the URL
-        const pipeline = newQueuePipeline(blobCredential);
+        // the account credential as the blob SDK parsed it (the queue client keeps its own out of
+        // reach); a SAS stays in the URL
+        const pipeline = newPipeline((await blobs()).credential);
         pipeline.factories.push(blobQueueVersionPolicy(apiVersion));
         client = new QueueServiceClient(client.url, pipeline);
       }

@@ -1,6 +1,6 @@
 import type { BlockBlobClient } from "@azure/storage-blob";
 import type { Lease } from "../ports/collection-store.js";
-import { isStatus } from "./azure-blob-store.js";
+import { isStatus } from "./storage-errors.js";
 
 /** Seconds a lease lasts unless renewed: bounds how long a crashed holder blocks the next run. */
 const LEASE_SECONDS = 60;

@@ -1,13 +1,11 @@
-import { RestError, type TableClient, type TableEntityResult } from "@azure/data-tables";
+import type { TableClient, TableEntityResult } from "@azure/data-tables";
+import { isStatus } from "./storage-errors.js";
 import type { Row } from "./table-point-read.js";
 
 /** Small helpers shared by the Table Storage stores. */
 
 export { getRow, type Row } from "./table-point-read.js";
-
-export function isStatus(error: unknown, status: number): boolean {
-  return error instanceof RestError && error.statusCode === status;
-}
+export { isStatus } from "./storage-errors.js";
 
 /** Deletes a row; false when it was not there. */
 export async function deleteRow(table: TableClient, partitionKey: string, rowKey: string): Promise<boolean> {
