@@ -51,6 +51,8 @@ export interface BenchResults {
     loadAverageStart: number;
     loadAverageEnd?: number;
     layerMiB: number;
+    /** Large-layer rounds; each figure is the best of them (settings.transferRounds). */
+    transferRounds?: number;
     azurite: string;
     loadSeconds: number;
     connections: number;

@@ -22,6 +22,8 @@ export type Phase = (typeof PHASES)[number];
 export interface BenchSettings {
   /** Size of the large layer, and of the raw Azurite upload/download (BENCH_LAYER_MIB). */
   layerMiB: number;
+  /** Rounds of the large-layer push/pull and its ceiling, best of each kept (BENCH_TRANSFER_ROUNDS). */
+  transferRounds: number;
   /** Seconds per request-rate measurement (BENCH_LOAD_SECONDS). */
   loadSeconds: number;
   /** Concurrent keep-alive connections for request-rate measurements (BENCH_CONNECTIONS). */
@@ -71,6 +73,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
   }
   return {
     layerMiB: int(env, "BENCH_LAYER_MIB", 512, 1, 8192),
+    transferRounds: int(env, "BENCH_TRANSFER_ROUNDS", 2, 1, 5),
     loadSeconds: int(env, "BENCH_LOAD_SECONDS", 5, 1, 60),
     connections: int(env, "BENCH_CONNECTIONS", 32, 1, 256),
     smallLayers: int(env, "BENCH_SMALL_LAYERS", 50, 1, 1000),
