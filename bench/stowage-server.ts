@@ -43,6 +43,8 @@ export async function startStowage(options: StowageOptions, name = "stowage"): P
     STOWAGE_SECRETS_DIR: join(tmpdir(), `stowage-bench-secrets-${options.tablePrefix}`),
     ...options.env,
   });
+  // V8 flags to try on the measured server only (e.g. --max-semi-space-size=2), not on Azurite or the bench
+  if (process.env.BENCH_SERVER_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_SERVER_NODE_OPTIONS;
   const args = [MAIN];
   if (options.cpuProfDir) {
     mkdirSync(options.cpuProfDir, { recursive: true });
