@@ -32,6 +32,17 @@ export interface ManifestStat {
   size: number;
 }
 
+/**
+ * Told of a PUT's commit (the event decorator queues its event here). `committed` runs alongside
+ * the calls that follow the commit, and the PUT awaits it: its failure fails the PUT.
+ */
+export interface PutObserver {
+  /** The manifest and its tag are stored. */
+  committed(result: PutManifestResult): Promise<void>;
+  /** A committed manifest was removed again, before the PUT answered (see claimBlobs). */
+  withdrawn(digest: string): Promise<void>;
+}
+
 /** Manifests as the HTTP layer (and the event decorator) see them. */
 export interface Manifests {
   readonly maxBytes: number;
@@ -40,6 +51,7 @@ export interface Manifests {
     reference: string,
     bytes: Uint8Array,
     contentType: string | undefined,
+    observer?: PutObserver,
   ): Promise<PutManifestResult>;
   delete(repository: string, reference: string): Promise<void>;
   get(repository: string, reference: string): Promise<StoredManifest>;
@@ -79,13 +91,15 @@ export class ManifestService implements Manifests {
    * digest and point the tag at it (manifest and tag commit together). Storage calls, when no
    * sweep is marking: sweep epoch, manifest read, [one link or manifest read per reference, for
    * a manifest new to the repository], [large manifest bytes], the manifest-and-tag batch,
-   * then the epoch again alongside the catalog row. A re-tag: 5 calls in 4 round trips.
+   * then the epoch again alongside the catalog row and the observer's `committed` (the push
+   * event). A re-tag: 6 calls in 4 round trips.
    */
   async put(
     repository: string,
     reference: string,
     bytes: Uint8Array,
     contentType: string | undefined,
+    observer?: PutObserver,
   ): Promise<PutManifestResult> {
     if (bytes.byteLength > this.maxBytes) throw tooLarge(this.maxBytes);
     const parsed = parseManifest(bytes, contentType);
@@ -120,12 +134,17 @@ export class ManifestService implements Manifests {
       await this.blobs.put(record.blobName, bytes);
     }
     await this.metadata.putManifest(repository, record, isDigest(reference) ? undefined : reference);
-    // Both after the manifest is written: the sweep relies on that order (blob-sweeper.ts), and
-    // so does its removal of empty repositories from the catalog (lifecycle-service.ts).
-    const [after] = await Promise.all([this.collection?.sweepEpoch(), this.metadata.addRepository(repository)]);
-    if (!sweepFree(before, after)) await this.claimBlobs(repository, digest, parsed.blobs);
     const result: PutManifestResult = { digest, mediaType: parsed.mediaType, size: bytes.byteLength };
     if (parsed.subject) result.subject = parsed.subject.digest;
+    // Both after the manifest is written: the sweep relies on that order (blob-sweeper.ts), and
+    // so does its removal of empty repositories from the catalog (lifecycle-service.ts). The
+    // observer needs only the commit; a claim that removes the manifest again tells it so.
+    const [after] = await Promise.all([
+      this.collection?.sweepEpoch(),
+      this.metadata.addRepository(repository),
+      observer?.committed(result),
+    ]);
+    if (!sweepFree(before, after)) await this.claimBlobs(repository, digest, parsed.blobs, observer);
     return result;
   }
 
@@ -232,7 +251,12 @@ export class ManifestService implements Manifests {
    * deleted makes the push fail as if the blob were unknown, after removing the manifest
    * again: the client uploads it and retries.
    */
-  private async claimBlobs(repository: string, digest: string, blobs: Descriptor[]): Promise<void> {
+  private async claimBlobs(
+    repository: string,
+    digest: string,
+    blobs: Descriptor[],
+    observer: PutObserver | undefined,
+  ): Promise<void> {
     if (!this.collection) return;
     const collection = this.collection;
     const digests = [...new Set(blobs.filter((d) => !d.urls).map((d) => d.digest))];
@@ -240,6 +264,7 @@ export class ManifestService implements Manifests {
     const lost = digests.find((_, i) => !claimed[i]);
     if (lost === undefined) return;
     await this.metadata.deleteManifest(repository, digest);
+    await observer?.withdrawn(digest);
     throw new RegistryError("MANIFEST_BLOB_UNKNOWN", "a referenced blob was garbage-collected; upload it again", {
       digest: lost,
     });

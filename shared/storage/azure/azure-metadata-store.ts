@@ -11,6 +11,7 @@ import type {
 } from "../ports/metadata-store.js";
 import { decodeKey, encodeKey, odata, prefixEnd } from "./table-keys.js";
 import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js";
+import { submitBatch, upsertRow } from "./table-write.js";
 
 /** The three tables the metadata lives in. */
 export interface MetadataTables {
@@ -62,7 +63,7 @@ export class AzureMetadataStore implements MetadataStore {
   }
 
   async linkBlob(repository: string, record: BlobRecord): Promise<void> {
-    await this.tables.repositories.upsertEntity(linkEntity(repository, record), "Replace");
+    await upsertRow(this.tables.repositories, linkEntity(repository, record), "Replace");
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
@@ -125,7 +126,7 @@ export class AzureMetadataStore implements MetadataStore {
     tx.upsertEntity(linkEntity(repository, record), "Replace");
     tx.deleteEntity(encodeKey(repository), `upload:${id}`);
     try {
-      await this.tables.repositories.submitTransaction(tx.actions);
+      await submitBatch(this.tables.repositories, tx.actions);
     } catch (error) {
       // the session vanished under us (a concurrent completion or cancel): nothing to finish
       if (isStatus(error, 404)) throw new ConcurrentUpdateError(`upload ${id}`);
@@ -169,7 +170,7 @@ export class AzureMetadataStore implements MetadataStore {
       };
       tx.upsertEntity({ partitionKey, rowKey: referrerKey(subject, digest), ...defined(referrer) }, "Replace");
     }
-    await this.tables.repositories.submitTransaction(tx.actions);
+    await submitBatch(this.tables.repositories, tx.actions);
   }
 
   async deleteManifest(repository: string, digest: string): Promise<boolean> {
@@ -231,7 +232,7 @@ export class AzureMetadataStore implements MetadataStore {
   }
 
   async addRepository(repository: string): Promise<void> {
-    await this.tables.catalog.upsertEntity({ partitionKey: "", rowKey: encodeKey(repository) }, "Merge");
+    await upsertRow(this.tables.catalog, { partitionKey: "", rowKey: encodeKey(repository) }, "Merge");
   }
 
   /** Rows of one repository partition whose RowKey starts with `prefix`, optionally filtered further. */
@@ -245,7 +246,7 @@ export class AzureMetadataStore implements MetadataStore {
     for (let i = 0; i < rowKeys.length; i += 100) {
       const tx = new TableTransaction();
       for (const rowKey of rowKeys.slice(i, i + 100)) tx.deleteEntity(partitionKey, rowKey);
-      await this.tables.repositories.submitTransaction(tx.actions);
+      await submitBatch(this.tables.repositories, tx.actions);
     }
   }
 
