@@ -89,10 +89,11 @@ export class ManifestService implements Manifests {
   /**
    * PUT: validate, check that everything it references is in the repository, store it by
    * digest and point the tag at it (manifest and tag commit together). Storage calls, when no
-   * sweep is marking: sweep epoch, manifest read, [one link or manifest read per reference, for
-   * a manifest new to the repository], [large manifest bytes], the manifest-and-tag batch,
-   * then the epoch again alongside the catalog row and the observer's `committed` (the push
-   * event). A re-tag: 6 calls in 4 round trips.
+   * sweep is marking: sweep epoch, the manifest-and-tag batch if the manifest is stored already
+   * (else: [one link or manifest read per reference], the batch again), then the epoch again
+   * alongside the catalog row and the observer's `committed` (the push event). A re-tag: 5
+   * calls in 3 round trips. (A large manifest: a manifest read instead of the first batch, and
+   * its bytes before the batch.)
    */
   async put(
     repository: string,
@@ -112,12 +113,6 @@ export class ManifestService implements Manifests {
     }
     // Read before anything this push relies on is read (P0 in blob-sweeper.ts), not alongside.
     const before = await this.collection?.sweepEpoch();
-    // A manifest already stored here had its references checked when it was stored: tagging
-    // it again (a CI pushing tags) costs one read instead of one per layer.
-    if (!(await this.metadata.getManifest(repository, digest))) {
-      await this.checkReferences(repository, parsed.blobs, parsed.manifests);
-    }
-
     const record: ManifestRecord = {
       digest,
       mediaType: parsed.mediaType,
@@ -127,13 +122,24 @@ export class ManifestService implements Manifests {
     if (parsed.subject) record.subject = parsed.subject.digest;
     if (parsed.artifactType) record.artifactType = parsed.artifactType;
     if (parsed.annotations) record.annotations = parsed.annotations;
+    const tag = isDigest(reference) ? undefined : reference;
     if (bytes.byteLength <= INLINE_LIMIT) {
       record.content = bytes;
+      // A manifest already stored here had its references checked when it was stored: tagging
+      // it again (a CI pushing tags) is the one batch, committed only if the manifest is still
+      // there when it commits (after P0, as a read would be); a new one is checked first.
+      if (!(await this.metadata.putManifestIfStored(repository, record, tag))) {
+        await this.checkReferences(repository, parsed.blobs, parsed.manifests);
+        await this.metadata.putManifest(repository, record, tag);
+      }
     } else {
+      if (!(await this.metadata.getManifest(repository, digest))) {
+        await this.checkReferences(repository, parsed.blobs, parsed.manifests);
+      }
       record.blobName = manifestBlobName(digest);
       await this.blobs.put(record.blobName, bytes);
+      await this.metadata.putManifest(repository, record, tag);
     }
-    await this.metadata.putManifest(repository, record, isDigest(reference) ? undefined : reference);
     const result: PutManifestResult = { digest, mediaType: parsed.mediaType, size: bytes.byteLength };
     if (parsed.subject) result.subject = parsed.subject.digest;
     // Both after the manifest is written: the sweep relies on that order (blob-sweeper.ts), and

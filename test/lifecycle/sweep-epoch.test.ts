@@ -26,7 +26,7 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
   });
   after(() => proxy.stop());
 
-  it("a re-tag with no sweep running costs 5 storage calls (the epoch twice) and claims no blob", async () => {
+  it("a re-tag with no sweep running costs 4 storage calls (the epoch twice, no manifest read) and claims no blob", async () => {
     const parts = ["retag config", ...Array.from({ length: 8 }, (_, i) => `retag layer ${i}`)];
     const manifest = await imageOver(app, "epoch/retag", parts);
     await pushManifest(app, "epoch/retag", "v1", manifest, OCI_MANIFEST);
@@ -34,7 +34,8 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     await pushManifest(app, "epoch/retag", "v2", manifest, OCI_MANIFEST);
     // the push event goes to its queue (not the registry's storage calls counted here)
     const calls = proxy.requests.slice(from).filter((call) => call.service !== "queue");
-    assert.equal(calls.length, 5, calls.map((c) => `${c.method} ${c.url}`).join("\n"));
+    assert.equal(calls.length, 4, calls.map((c) => `${c.method} ${c.url}`).join("\n"));
+    assert.equal(calls.filter((c) => c.url.includes("manifest%3A")).length, 0, "no manifest read: the batch checks");
     assert.equal(calls.filter((c) => c.url.includes("blobs(")).length, 0, "no blob-index row read");
   });
 
@@ -110,6 +111,44 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
       acknowledged > 0 && acknowledged < outcomes.size,
       `both outcomes occur: ${JSON.stringify([...outcomes])}`,
     );
+  });
+
+  it("a re-tag whose manifest is deleted and swept at any step is never acknowledged over missing blobs", async () => {
+    // the re-tag relies on the stored manifest without reading it: its batch commits only if the row is there
+    const outcomes = new Map<string, string>();
+    for (let step = 0; ; step++) {
+      const repository = `epoch/retag-step-${step}`;
+      const parts = [`config at re-tag step ${step}`, `layer at re-tag step ${step}`];
+      const manifest = await imageOver(app, repository, parts);
+      await pushManifest(app, repository, "v1", manifest, OCI_MANIFEST);
+      const calls: string[] = [];
+      let paused = false;
+      const gate = {
+        at: step,
+        run: async () => {
+          paused = true;
+          assert.ok(await app.storage.registry.metadata.deleteManifest(repository, sha256(manifest)));
+          await sweep(app.storage.collection, app);
+        },
+      };
+      const service = new ManifestService(
+        app.storage.registry.blobs,
+        instrumented(app.storage.registry.metadata, calls, gate),
+        MANIFEST_OPTIONS,
+        instrumented(app.storage.collection, calls, gate),
+      );
+      const outcome = await service.put(repository, "latest", bytes(manifest), OCI_MANIFEST).then(
+        () => "acknowledged",
+        (error: unknown) => refusal(error),
+      );
+      if (!paused) break; // the push made fewer calls than `step`: every step has been tried
+      outcomes.set(`${calls[step]} (call ${step})`, outcome);
+      // deleted after the commit, the manifest is gone (push, then delete): nothing to pull
+      if (outcome === "acknowledged" && (await manifestStatus(app, repository, "latest")) === 200)
+        await assertPullable(app, repository, parts);
+    }
+    assert.ok(outcomes.size >= 4, JSON.stringify([...outcomes]));
+    assert.equal(outcomes.get("putManifestIfStored (call 1)"), "refused", JSON.stringify([...outcomes]));
   });
 
   it("a push run at any step of a sweep is acknowledged only over blobs the sweep keeps", async () => {

@@ -107,6 +107,9 @@ describe("table writes (lean upsertEntity and submitTransaction)", () => {
         tx.upsertEntity({ partitionKey, rowKey: `${rowKey}-merged`, text: "merged" }, "Merge");
         tx.upsertEntity({ partitionKey, rowKey: `${rowKey}-default` });
         tx.deleteEntity(partitionKey, `${rowKey}-gone`);
+        tx.updateEntity(entity(partitionKey, `${rowKey}-updated`), "Replace");
+        tx.updateEntity({ partitionKey, rowKey: `${rowKey}-merged-if`, text: "merged" }, "Merge", { etag: 'W/"x"' });
+        tx.updateEntity({ partitionKey, rowKey: `${rowKey}-updated-default`, text: "merged" });
         await client.submitTransaction(tx.actions);
         await submitBatch(client, tx.actions);
         const [sdk, lean] = requests.splice(0);
@@ -164,6 +167,14 @@ describe("table writes (lean upsertEntity and submitTransaction)", () => {
     assert.equal(leanError.message.split("\n")[0], sdkError.message.split("\n")[0]);
     assert.equal(leanError.constructor, sdkError.constructor);
     await assert.rejects(table.getEntity("p", "kept"), (error) => isStatus(error, 404)); // all or nothing
+    const updating: TransactionAction[] = [
+      ["update", { partitionKey: "p", rowKey: "absent", text: "x" }, "Replace"],
+      ["upsert", { partitionKey: "p", rowKey: "kept" }, "Replace"],
+    ];
+    const updateError = await submitBatch(table, updating).catch((e) => e);
+    assert.ok(isStatus(updateError, 404), String(updateError));
+    assert.equal(updateError.code, (await table.submitTransaction(updating).catch((e) => e)).code);
+    await assert.rejects(table.getEntity("p", "kept"), (error) => isStatus(error, 404));
 
     const missing = TableClient.fromConnectionString(azurite().connectionString, "nosuchtable", {
       allowInsecureConnection: true,

@@ -1,4 +1,4 @@
-import { TableTransaction, type TableClient, type TableEntityResult } from "@azure/data-tables";
+import { TableTransaction, type TableClient, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { ConcurrentUpdateError } from "../ports/errors.js";
 import type {
   BlobRecord,
@@ -151,26 +151,18 @@ export class AzureMetadataStore implements MetadataStore {
   }
 
   async putManifest(repository: string, manifest: ManifestRecord, tag?: string): Promise<void> {
-    const partitionKey = encodeKey(repository);
-    const { annotations, ...stored } = manifest;
-    const { digest, mediaType, size, subject, artifactType } = manifest;
-    const tx = new TableTransaction();
-    tx.upsertEntity({ partitionKey, rowKey: `manifest:${digest}`, ...defined(stored), size: BigInt(size) }, "Replace");
-    if (tag !== undefined) {
-      const fields = defined({ digest, mediaType, size: BigInt(size), content: manifest.content });
-      tx.upsertEntity({ partitionKey, rowKey: `tag:${tag}`, ...fields }, "Replace");
+    await submitBatch(this.tables.repositories, manifestActions(repository, manifest, tag, "upsert"));
+  }
+
+  async putManifestIfStored(repository: string, manifest: ManifestRecord, tag?: string): Promise<boolean> {
+    try {
+      // the manifest row as an update (If-Match: *): the batch fails, whole, if it is not there
+      await submitBatch(this.tables.repositories, manifestActions(repository, manifest, tag, "update"));
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
     }
-    if (subject) {
-      const referrer = {
-        digest,
-        mediaType,
-        size: BigInt(size),
-        artifactType,
-        annotations: annotations && JSON.stringify(annotations),
-      };
-      tx.upsertEntity({ partitionKey, rowKey: referrerKey(subject, digest), ...defined(referrer) }, "Replace");
-    }
-    await submitBatch(this.tables.repositories, tx.actions);
   }
 
   async deleteManifest(repository: string, digest: string): Promise<boolean> {
@@ -286,6 +278,40 @@ async function listRowKeys(
     }
   }
   return { items, more: false };
+}
+
+/**
+ * The rows of a manifest PUT: the manifest (upserted, or updated: only if it exists), its tag,
+ * its referrers entry.
+ */
+function manifestActions(
+  repository: string,
+  manifest: ManifestRecord,
+  tag: string | undefined,
+  write: "upsert" | "update",
+): TransactionAction[] {
+  const partitionKey = encodeKey(repository);
+  const { annotations, ...stored } = manifest;
+  const { digest, mediaType, size, subject, artifactType } = manifest;
+  const tx = new TableTransaction();
+  const row = { partitionKey, rowKey: `manifest:${digest}`, ...defined(stored), size: BigInt(size) };
+  if (write === "update") tx.updateEntity(row, "Replace");
+  else tx.upsertEntity(row, "Replace");
+  if (tag !== undefined) {
+    const fields = defined({ digest, mediaType, size: BigInt(size), content: manifest.content });
+    tx.upsertEntity({ partitionKey, rowKey: `tag:${tag}`, ...fields }, "Replace");
+  }
+  if (subject) {
+    const referrer = {
+      digest,
+      mediaType,
+      size: BigInt(size),
+      artifactType,
+      annotations: annotations && JSON.stringify(annotations),
+    };
+    tx.upsertEntity({ partitionKey, rowKey: referrerKey(subject, digest), ...defined(referrer) }, "Replace");
+  }
+  return tx.actions;
 }
 
 /** Referrers sort under their subject: one range query lists them. */

@@ -26,7 +26,7 @@ export async function upsertRow(table: TableClient, entity: Row, mode: UpdateMod
 }
 
 /**
- * An entity-group transaction of upserts and deletes (one partition, up to 100 rows), failing
+ * An entity-group transaction of upserts, updates and deletes (one partition, up to 100 rows), failing
  * as `submitTransaction` fails: a RestError with the failed operation's status and code.
  */
 export async function submitBatch(table: TableClient, actions: TransactionAction[]): Promise<void> {
@@ -58,9 +58,11 @@ function subRequest(table: TableClient, changeset: string, action: TransactionAc
   const [kind, entity] = action;
   const url = withoutSas(entityUrl(table, entity.partitionKey, entity.rowKey));
   const lines = [`--${changeset}`, "content-type: application/http", "content-transfer-encoding: binary", ""];
-  if (kind === "upsert") {
+  if (kind === "upsert" || kind === "update") {
     lines.push(`${action[2] === "Replace" ? "PUT" : "PATCH"} ${url} HTTP/1.1`);
     for (const [name, value] of Object.entries(JSON_HEADERS)) lines.push(`${name}: ${value}`);
+    // an update applies only to a row that exists (any row: "*"), or to the version `etag` names
+    if (kind === "update") lines.push(`If-Match: ${action[3]?.etag ?? "*"}`);
     lines.push(LINE, JSON.stringify(encodeEntity(entity)));
   } else if (kind === "delete") {
     lines.push(`DELETE ${url} HTTP/1.1`);
