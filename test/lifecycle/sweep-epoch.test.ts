@@ -151,6 +151,33 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     assert.equal(outcomes.get("putManifestIfStored (call 1)"), "refused", JSON.stringify([...outcomes]));
   });
 
+  it("a push undone by a sweep tells its observer (the event decorator): committed, then withdrawn", async () => {
+    const repository = "epoch/withdrawn";
+    const manifest = await imageOver(app, repository, ["withdrawn config", "withdrawn layer"]);
+    const digest = sha256(manifest);
+    const store = app.storage.collection;
+    // a sweep marking throughout, that has already taken the blobs (every claim fails)
+    const losing: CollectionStore = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property === "sweepEpoch") return async () => ({ epoch: 99, marking: true });
+        if (property === "claimBlob") return async () => false;
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const told: string[] = [];
+    const observer = {
+      committed: async (result: { digest: string }) => void told.push(`committed ${result.digest}`),
+      withdrawn: async (withdrawn: string) => void told.push(`withdrawn ${withdrawn}`),
+    };
+    await assert.rejects(
+      manifests(app, losing).put(repository, "latest", bytes(manifest), OCI_MANIFEST, observer),
+      (error) => refusal(error) === "refused",
+    );
+    assert.deepEqual(told, [`committed ${digest}`, `withdrawn ${digest}`]);
+    assert.equal(await manifestStatus(app, repository, "latest"), 404);
+  });
+
   it("a push run at any step of a sweep is acknowledged only over blobs the sweep keeps", async () => {
     let acknowledged = 0;
     let deleted = 0;
