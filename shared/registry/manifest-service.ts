@@ -71,6 +71,8 @@ const CHECK_CONCURRENCY = 16;
 export class ManifestService implements Manifests {
   /** Content by digest, for a bounded time (see manifest-cache.ts for what that bounds). */
   private readonly cache: ManifestCache;
+  /** The sweep epoch as a push last read it (see sweepEpochBefore). */
+  private lastEpoch: SweepEpoch | undefined;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -89,11 +91,11 @@ export class ManifestService implements Manifests {
   /**
    * PUT: validate, check that everything it references is in the repository, store it by
    * digest and point the tag at it (manifest and tag commit together). Storage calls, when no
-   * sweep is marking: sweep epoch, the manifest-and-tag batch if the manifest is stored already
-   * (else: [one link or manifest read per reference], the batch again), then the epoch again
-   * alongside the catalog row and the observer's `committed` (the push event). A re-tag: 5
-   * calls in 3 round trips. (A large manifest: a manifest read instead of the first batch, and
-   * its bytes before the batch.)
+   * sweep is marking: [sweep epoch, unless an earlier push read it], the manifest-and-tag batch
+   * if the manifest is stored already (else: [one link or manifest read per reference], the
+   * batch again), then the epoch again alongside the catalog row and the observer's
+   * `committed` (the push event). A re-tag: 4 calls in 2 round trips. (A large manifest: a
+   * manifest read instead of the first batch, and its bytes before the batch.)
    */
   async put(
     repository: string,
@@ -112,7 +114,7 @@ export class ManifestService implements Manifests {
         throw new RegistryError("DIGEST_INVALID", "manifest digest does not match content", { reference, digest });
     }
     // Read before anything this push relies on is read (P0 in blob-sweeper.ts), not alongside.
-    const before = await this.collection?.sweepEpoch();
+    const before = await this.sweepEpochBefore();
     const record: ManifestRecord = {
       digest,
       mediaType: parsed.mediaType,
@@ -146,12 +148,30 @@ export class ManifestService implements Manifests {
     // so does its removal of empty repositories from the catalog (lifecycle-service.ts). The
     // observer needs only the commit; a claim that removes the manifest again tells it so.
     const [after] = await Promise.all([
-      this.collection?.sweepEpoch(),
+      this.readSweepEpoch(),
       this.metadata.addRepository(repository),
       observer?.committed(result),
     ]);
     if (!sweepFree(before, after)) await this.claimBlobs(repository, digest, parsed.blobs, observer);
     return result;
+  }
+
+  /**
+   * P0: any epoch read that completed before this push relies on anything will do, the latest
+   * a push made (most often the last PUT's P2'), so a PUT reads the epoch once. An earlier P0
+   * only widens the window that P2' checks: a sweep that begins after it changes the epoch,
+   * and one marking at it shows "marking". One that showed "marking" is read again, so the
+   * first push after a sweep ends does not claim its blobs for nothing.
+   */
+  private async sweepEpochBefore(): Promise<SweepEpoch | undefined> {
+    const last = this.lastEpoch;
+    return last && !last.marking ? last : this.readSweepEpoch();
+  }
+
+  private async readSweepEpoch(): Promise<SweepEpoch | undefined> {
+    const epoch = await this.collection?.sweepEpoch();
+    this.lastEpoch = epoch;
+    return epoch;
   }
 
   /**
