@@ -8,7 +8,8 @@ import { entityUrl, sendTableRequest, serviceError, type Row } from "./table-poi
  * and bodies, through the table client's own pipeline: credentials, pinned API version,
  * retries, call metrics), without the SDK's per-call machinery: `submitTransaction` builds a
  * whole new table client and runs each operation of the batch through a pipeline of its own to
- * serialize it, which cost more CPU than the rest of a manifest PUT's batch call.
+ * serialize it, which cost more CPU than the rest of a manifest PUT's batch call. (Cosmos DB
+ * table endpoints, for which the SDK rewrites a batch's PATCH operations, are not a target.)
  */
 
 const LINE = "\r\n";
