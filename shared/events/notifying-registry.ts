@@ -41,11 +41,14 @@ export function notifyingRegistry(inner: Registry, origin: () => RequestOrigin, 
       return inner.manifests.maxBytes;
     },
     stat: (repository, reference) => inner.manifests.stat(repository, reference),
-    async put(repository, reference, bytes, contentType) {
-      const result = await inner.manifests.put(repository, reference, bytes, contentType);
-      const { digest, mediaType, size } = result;
-      await emit("push", "manifests", { repository, digest, mediaType, size, ...tagOf(reference) });
-      return result;
+    put(repository, reference, bytes, contentType) {
+      // the event is queued as soon as the manifest is committed, alongside the PUT's last calls
+      return inner.manifests.put(repository, reference, bytes, contentType, {
+        committed: ({ digest, mediaType, size }) =>
+          emit("push", "manifests", { repository, digest, mediaType, size, ...tagOf(reference) }),
+        // removed again before the PUT answered (a sweep took a blob): its push event is undone
+        withdrawn: (digest) => emit("delete", "manifests", { repository, digest }),
+      });
     },
     async get(repository, reference) {
       const manifest = await inner.manifests.get(repository, reference);

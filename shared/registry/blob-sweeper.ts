@@ -37,6 +37,9 @@ import { referencesOf } from "./manifest-references.js";
  * (S4) before P2', and a check of the link before the sweep's link pass saw nothing amiss.
  * Why P0 before the manifest read, not beside it: a manifest seen, then deleted and its
  * blobs swept, all before P0 read the epoch, would be written back over missing blobs.
+ * Any read completed before that will do as P0 (a push takes the latest one a push made, unless
+ * it showed marking): an earlier P0 only widens the window checked, since a sweep that begins
+ * after it changes the epoch. A re-tag's "manifest read" is the If-Match of its own batch.
  * A sweep that crashes leaves "marking" set (pushes claim every blob) until the next one ends.
  * Rows a crashed sweep left "marked" stay so after a later sweep cleared the flag; harmless:
  * S3 only ever uses the etag its own S1 got.

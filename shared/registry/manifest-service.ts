@@ -32,6 +32,17 @@ export interface ManifestStat {
   size: number;
 }
 
+/**
+ * Told of a PUT's commit (the event decorator queues its event here). `committed` runs alongside
+ * the calls that follow the commit, and the PUT awaits it: its failure fails the PUT.
+ */
+export interface PutObserver {
+  /** The manifest and its tag are stored. */
+  committed(result: PutManifestResult): Promise<void>;
+  /** A committed manifest was removed again, before the PUT answered (see claimBlobs). */
+  withdrawn(digest: string): Promise<void>;
+}
+
 /** Manifests as the HTTP layer (and the event decorator) see them. */
 export interface Manifests {
   readonly maxBytes: number;
@@ -40,6 +51,7 @@ export interface Manifests {
     reference: string,
     bytes: Uint8Array,
     contentType: string | undefined,
+    observer?: PutObserver,
   ): Promise<PutManifestResult>;
   delete(repository: string, reference: string): Promise<void>;
   get(repository: string, reference: string): Promise<StoredManifest>;
@@ -59,6 +71,8 @@ const CHECK_CONCURRENCY = 16;
 export class ManifestService implements Manifests {
   /** Content by digest, for a bounded time (see manifest-cache.ts for what that bounds). */
   private readonly cache: ManifestCache;
+  /** The sweep epoch as a push last read it (see sweepEpochBefore). */
+  private lastEpoch: SweepEpoch | undefined;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -77,15 +91,18 @@ export class ManifestService implements Manifests {
   /**
    * PUT: validate, check that everything it references is in the repository, store it by
    * digest and point the tag at it (manifest and tag commit together). Storage calls, when no
-   * sweep is marking: sweep epoch, manifest read, [one link or manifest read per reference, for
-   * a manifest new to the repository], [large manifest bytes], the manifest-and-tag batch,
-   * then the epoch again alongside the catalog row. A re-tag: 5 calls in 4 round trips.
+   * sweep is marking: [sweep epoch, unless an earlier push read it], the manifest-and-tag batch
+   * if the manifest is stored already (else: [one link or manifest read per reference], the
+   * batch again), then the epoch again alongside the catalog row and the observer's
+   * `committed` (the push event). A re-tag: 4 calls in 2 round trips. (A large manifest: a
+   * manifest read instead of the first batch, and its bytes before the batch.)
    */
   async put(
     repository: string,
     reference: string,
     bytes: Uint8Array,
     contentType: string | undefined,
+    observer?: PutObserver,
   ): Promise<PutManifestResult> {
     if (bytes.byteLength > this.maxBytes) throw tooLarge(this.maxBytes);
     const parsed = parseManifest(bytes, contentType);
@@ -97,13 +114,7 @@ export class ManifestService implements Manifests {
         throw new RegistryError("DIGEST_INVALID", "manifest digest does not match content", { reference, digest });
     }
     // Read before anything this push relies on is read (P0 in blob-sweeper.ts), not alongside.
-    const before = await this.collection?.sweepEpoch();
-    // A manifest already stored here had its references checked when it was stored: tagging
-    // it again (a CI pushing tags) costs one read instead of one per layer.
-    if (!(await this.metadata.getManifest(repository, digest))) {
-      await this.checkReferences(repository, parsed.blobs, parsed.manifests);
-    }
-
+    const before = await this.sweepEpochBefore();
     const record: ManifestRecord = {
       digest,
       mediaType: parsed.mediaType,
@@ -113,20 +124,54 @@ export class ManifestService implements Manifests {
     if (parsed.subject) record.subject = parsed.subject.digest;
     if (parsed.artifactType) record.artifactType = parsed.artifactType;
     if (parsed.annotations) record.annotations = parsed.annotations;
+    const tag = isDigest(reference) ? undefined : reference;
     if (bytes.byteLength <= INLINE_LIMIT) {
       record.content = bytes;
+      // A manifest already stored here had its references checked when it was stored: tagging
+      // it again (a CI pushing tags) is the one batch, committed only if the manifest is still
+      // there when it commits (after P0, as a read would be); a new one is checked first.
+      if (!(await this.metadata.putManifestIfStored(repository, record, tag))) {
+        await this.checkReferences(repository, parsed.blobs, parsed.manifests);
+        await this.metadata.putManifest(repository, record, tag);
+      }
     } else {
+      if (!(await this.metadata.getManifest(repository, digest))) {
+        await this.checkReferences(repository, parsed.blobs, parsed.manifests);
+      }
       record.blobName = manifestBlobName(digest);
       await this.blobs.put(record.blobName, bytes);
+      await this.metadata.putManifest(repository, record, tag);
     }
-    await this.metadata.putManifest(repository, record, isDigest(reference) ? undefined : reference);
-    // Both after the manifest is written: the sweep relies on that order (blob-sweeper.ts), and
-    // so does its removal of empty repositories from the catalog (lifecycle-service.ts).
-    const [after] = await Promise.all([this.collection?.sweepEpoch(), this.metadata.addRepository(repository)]);
-    if (!sweepFree(before, after)) await this.claimBlobs(repository, digest, parsed.blobs);
     const result: PutManifestResult = { digest, mediaType: parsed.mediaType, size: bytes.byteLength };
     if (parsed.subject) result.subject = parsed.subject.digest;
+    // Both after the manifest is written: the sweep relies on that order (blob-sweeper.ts), and
+    // so does its removal of empty repositories from the catalog (lifecycle-service.ts). The
+    // observer needs only the commit; a claim that removes the manifest again tells it so.
+    const [after] = await Promise.all([
+      this.readSweepEpoch(),
+      this.metadata.addRepository(repository),
+      observer?.committed(result),
+    ]);
+    if (!sweepFree(before, after)) await this.claimBlobs(repository, digest, parsed.blobs, observer);
     return result;
+  }
+
+  /**
+   * P0: any epoch read that completed before this push relies on anything will do, the latest
+   * a push made (most often the last PUT's P2'), so a PUT reads the epoch once. An earlier P0
+   * only widens the window that P2' checks: a sweep that begins after it changes the epoch,
+   * and one marking at it shows "marking". One that showed "marking" is read again, so the
+   * first push after a sweep ends does not claim its blobs for nothing.
+   */
+  private async sweepEpochBefore(): Promise<SweepEpoch | undefined> {
+    const last = this.lastEpoch;
+    return last && !last.marking ? last : this.readSweepEpoch();
+  }
+
+  private async readSweepEpoch(): Promise<SweepEpoch | undefined> {
+    const epoch = await this.collection?.sweepEpoch();
+    this.lastEpoch = epoch;
+    return epoch;
   }
 
   /**
@@ -232,7 +277,12 @@ export class ManifestService implements Manifests {
    * deleted makes the push fail as if the blob were unknown, after removing the manifest
    * again: the client uploads it and retries.
    */
-  private async claimBlobs(repository: string, digest: string, blobs: Descriptor[]): Promise<void> {
+  private async claimBlobs(
+    repository: string,
+    digest: string,
+    blobs: Descriptor[],
+    observer: PutObserver | undefined,
+  ): Promise<void> {
     if (!this.collection) return;
     const collection = this.collection;
     const digests = [...new Set(blobs.filter((d) => !d.urls).map((d) => d.digest))];
@@ -240,6 +290,7 @@ export class ManifestService implements Manifests {
     const lost = digests.find((_, i) => !claimed[i]);
     if (lost === undefined) return;
     await this.metadata.deleteManifest(repository, digest);
+    await observer?.withdrawn(digest);
     throw new RegistryError("MANIFEST_BLOB_UNKNOWN", "a referenced blob was garbage-collected; upload it again", {
       digest: lost,
     });

@@ -3,7 +3,9 @@ import { createHash } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { QueueClient } from "@azure/storage-queue";
 import { notifyingRegistry } from "../../shared/events/notifying-registry.js";
-import { RegistryService } from "../../shared/registry/registry-service.js";
+import { RegistryError } from "../../shared/registry/errors.js";
+import type { Manifests } from "../../shared/registry/manifest-service.js";
+import { RegistryService, type Registry } from "../../shared/registry/registry-service.js";
 import type { RegistryEvent } from "../../shared/events/registry-event.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { createTestRegistry, handBuiltRegistry, SMALL_REGISTRY, type TestRegistry } from "../helpers/registry.js";
@@ -121,6 +123,40 @@ describe("Registry events", () => {
     assert.deepEqual(
       (await drain(plain)).map((e) => e.action),
       ["push"],
+    );
+  });
+
+  it("a push undone before it answers (a sweep took a blob) has its push event followed by a delete event", async () => {
+    const sent: RegistryEvent[] = [];
+    const digest = `sha256:${"a".repeat(64)}`;
+    const manifests: Partial<Manifests> = {
+      // as ManifestService.put reports a manifest it committed, then removed again (claimBlobs)
+      put: async (_repository, _reference, _bytes, _type, observer) => {
+        await observer?.committed({ digest, mediaType: OCI_MANIFEST, size: 2 });
+        await observer?.withdrawn(digest);
+        throw new RegistryError("MANIFEST_BLOB_UNKNOWN", "a referenced blob was garbage-collected");
+      },
+    };
+    const origin = () => ({
+      actor: undefined,
+      addr: "",
+      host: "h",
+      method: "PUT",
+      useragent: "t",
+      baseUrl: "http://h",
+    });
+    const notifying = notifyingRegistry({ manifests } as Registry, origin, {
+      sink: { send: async (event) => void sent.push(event) },
+      actions: new Set(["push", "delete"]),
+      blobTransfers: false,
+    });
+    await assert.rejects(notifying.manifests.put("events/undone", "v1", new Uint8Array(2), OCI_MANIFEST), /garbage/);
+    assert.deepEqual(
+      sent.map((event) => [event.action, event.target.repository, event.target.digest, event.target.tag]),
+      [
+        ["push", "events/undone", digest, "v1"],
+        ["delete", "events/undone", digest, undefined],
+      ],
     );
   });
 

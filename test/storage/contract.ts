@@ -175,6 +175,34 @@ export function storageContract(name: string, open: () => Promise<StorageUnderTe
         assert.equal(await metadata.deleteManifest(repository, manifest.digest), false);
       });
 
+      it("re-tags a stored manifest in one commit, and writes nothing for one not stored", async () => {
+        const { metadata } = storage.registry;
+        const repository = repo();
+        const manifest = {
+          digest: digest(),
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          size: 19,
+          content: Buffer.from('{"schemaVersion":2}'),
+          createdAt: "2024-01-01T00:00:00.000Z",
+        };
+        assert.equal(await metadata.putManifestIfStored(repository, manifest, "v1"), false);
+        assert.equal(await metadata.getTag(repository, "v1"), undefined, "no tag without its manifest");
+        assert.equal(await metadata.getManifest(repository, manifest.digest), undefined);
+        await metadata.putManifest(repository, manifest, "v1");
+        const again = { ...manifest, createdAt: "2024-02-02T00:00:00.000Z" };
+        assert.equal(await metadata.putManifestIfStored(repository, again, "v2"), true);
+        assert.equal(await metadata.putManifestIfStored(repository, again), true, "by digest: no tag");
+        assert.equal((await metadata.getTag(repository, "v2"))?.digest, manifest.digest);
+        assert.deepEqual(
+          Buffer.from((await metadata.getTag(repository, "v2"))?.content as Uint8Array),
+          manifest.content,
+        );
+        assert.equal((await metadata.getManifest(repository, manifest.digest))?.createdAt, again.createdAt);
+        assert.equal(await metadata.deleteManifest(repository, manifest.digest), true);
+        assert.equal(await metadata.putManifestIfStored(repository, manifest, "v3"), false, "deleted: not stored");
+        assert.equal(await metadata.getTag(repository, "v3"), undefined);
+      });
+
       it("lists tags and repositories in lexical order, a page at a time", async () => {
         const { metadata } = storage.registry;
         const repository = repo();

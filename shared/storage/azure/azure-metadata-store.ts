@@ -1,4 +1,4 @@
-import { TableTransaction, type TableClient, type TableEntityResult } from "@azure/data-tables";
+import { TableTransaction, type TableClient, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { ConcurrentUpdateError } from "../ports/errors.js";
 import type {
   BlobRecord,
@@ -11,6 +11,7 @@ import type {
 } from "../ports/metadata-store.js";
 import { decodeKey, encodeKey, odata, prefixEnd } from "./table-keys.js";
 import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js";
+import { submitBatch, upsertRow } from "./table-write.js";
 
 /** The three tables the metadata lives in. */
 export interface MetadataTables {
@@ -62,7 +63,7 @@ export class AzureMetadataStore implements MetadataStore {
   }
 
   async linkBlob(repository: string, record: BlobRecord): Promise<void> {
-    await this.tables.repositories.upsertEntity(linkEntity(repository, record), "Replace");
+    await upsertRow(this.tables.repositories, linkEntity(repository, record), "Replace");
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
@@ -125,7 +126,7 @@ export class AzureMetadataStore implements MetadataStore {
     tx.upsertEntity(linkEntity(repository, record), "Replace");
     tx.deleteEntity(encodeKey(repository), `upload:${id}`);
     try {
-      await this.tables.repositories.submitTransaction(tx.actions);
+      await submitBatch(this.tables.repositories, tx.actions);
     } catch (error) {
       // the session vanished under us (a concurrent completion or cancel): nothing to finish
       if (isStatus(error, 404)) throw new ConcurrentUpdateError(`upload ${id}`);
@@ -150,26 +151,18 @@ export class AzureMetadataStore implements MetadataStore {
   }
 
   async putManifest(repository: string, manifest: ManifestRecord, tag?: string): Promise<void> {
-    const partitionKey = encodeKey(repository);
-    const { annotations, ...stored } = manifest;
-    const { digest, mediaType, size, subject, artifactType } = manifest;
-    const tx = new TableTransaction();
-    tx.upsertEntity({ partitionKey, rowKey: `manifest:${digest}`, ...defined(stored), size: BigInt(size) }, "Replace");
-    if (tag !== undefined) {
-      const fields = defined({ digest, mediaType, size: BigInt(size), content: manifest.content });
-      tx.upsertEntity({ partitionKey, rowKey: `tag:${tag}`, ...fields }, "Replace");
+    await submitBatch(this.tables.repositories, manifestActions(repository, manifest, tag, "upsert"));
+  }
+
+  async putManifestIfStored(repository: string, manifest: ManifestRecord, tag?: string): Promise<boolean> {
+    try {
+      // the manifest row as an update (If-Match: *): the batch fails, whole, if it is not there
+      await submitBatch(this.tables.repositories, manifestActions(repository, manifest, tag, "update"));
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
     }
-    if (subject) {
-      const referrer = {
-        digest,
-        mediaType,
-        size: BigInt(size),
-        artifactType,
-        annotations: annotations && JSON.stringify(annotations),
-      };
-      tx.upsertEntity({ partitionKey, rowKey: referrerKey(subject, digest), ...defined(referrer) }, "Replace");
-    }
-    await this.tables.repositories.submitTransaction(tx.actions);
   }
 
   async deleteManifest(repository: string, digest: string): Promise<boolean> {
@@ -231,7 +224,7 @@ export class AzureMetadataStore implements MetadataStore {
   }
 
   async addRepository(repository: string): Promise<void> {
-    await this.tables.catalog.upsertEntity({ partitionKey: "", rowKey: encodeKey(repository) }, "Merge");
+    await upsertRow(this.tables.catalog, { partitionKey: "", rowKey: encodeKey(repository) }, "Merge");
   }
 
   /** Rows of one repository partition whose RowKey starts with `prefix`, optionally filtered further. */
@@ -245,7 +238,7 @@ export class AzureMetadataStore implements MetadataStore {
     for (let i = 0; i < rowKeys.length; i += 100) {
       const tx = new TableTransaction();
       for (const rowKey of rowKeys.slice(i, i + 100)) tx.deleteEntity(partitionKey, rowKey);
-      await this.tables.repositories.submitTransaction(tx.actions);
+      await submitBatch(this.tables.repositories, tx.actions);
     }
   }
 
@@ -285,6 +278,40 @@ async function listRowKeys(
     }
   }
   return { items, more: false };
+}
+
+/**
+ * The rows of a manifest PUT: the manifest (upserted, or updated: only if it exists), its tag,
+ * its referrers entry.
+ */
+function manifestActions(
+  repository: string,
+  manifest: ManifestRecord,
+  tag: string | undefined,
+  write: "upsert" | "update",
+): TransactionAction[] {
+  const partitionKey = encodeKey(repository);
+  const { annotations, ...stored } = manifest;
+  const { digest, mediaType, size, subject, artifactType } = manifest;
+  const tx = new TableTransaction();
+  const row = { partitionKey, rowKey: `manifest:${digest}`, ...defined(stored), size: BigInt(size) };
+  if (write === "update") tx.updateEntity(row, "Replace");
+  else tx.upsertEntity(row, "Replace");
+  if (tag !== undefined) {
+    const fields = defined({ digest, mediaType, size: BigInt(size), content: manifest.content });
+    tx.upsertEntity({ partitionKey, rowKey: `tag:${tag}`, ...fields }, "Replace");
+  }
+  if (subject) {
+    const referrer = {
+      digest,
+      mediaType,
+      size: BigInt(size),
+      artifactType,
+      annotations: annotations && JSON.stringify(annotations),
+    };
+    tx.upsertEntity({ partitionKey, rowKey: referrerKey(subject, digest), ...defined(referrer) }, "Replace");
+  }
+  return tx.actions;
 }
 
 /** Referrers sort under their subject: one range query lists them. */

@@ -1,5 +1,6 @@
 import type { QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import type { MessageReceiver, MessageSender, ReceivedMessage } from "../ports/message-queue.js";
+import { sendBase64Message } from "./queue-send.js";
 
 /** The account's queue client, made on first use: the queue SDK is loaded only where a queue is used. */
 export type QueueService = () => Promise<QueueServiceClient>;
@@ -62,10 +63,7 @@ export class JsonQueue<T> implements MessageSender<T>, MessageReceiver {
 
   private async sendText(text: string, delaySeconds: number): Promise<void> {
     const queue = await this.created();
-    await queue.sendMessage(Buffer.from(text).toString("base64"), {
-      messageTimeToLive: TTL_SECONDS,
-      visibilityTimeout: delaySeconds,
-    });
+    await sendBase64Message(queue, text, { timeToLiveSeconds: TTL_SECONDS, visibilitySeconds: delaySeconds });
   }
 
   /** The queue's client, once the queue exists. */

@@ -25,19 +25,35 @@ export async function getRow(
   partitionKey: string,
   rowKey: string,
 ): Promise<TableEntityResult<Row> | undefined> {
-  const request = createPipelineRequest({ url: entityUrl(table, partitionKey, rowKey), method: "GET" });
-  request.headers.set("Accept", "application/json;odata=minimalmetadata");
-  request.headers.set("DataServiceVersion", "3.0");
-  request.headers.set("x-ms-version", SDK_API_VERSION);
-  // the client's option (kept private by the SDK), which its own operations copy onto each request
-  if ((table as unknown as { allowInsecureConnection?: boolean }).allowInsecureConnection)
-    request.allowInsecureConnection = true;
-  const response = await table.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
+  const response = await sendTableRequest(table, {
+    url: entityUrl(table, partitionKey, rowKey),
+    method: "GET",
+    headers: { Accept: "application/json;odata=minimalmetadata", DataServiceVersion: "3.0" },
+  });
   // as getEntity's callers saw it: a missing row and a missing table are both "not there"
   if (response.status === 404) return undefined;
   const body = parsedBody(response);
   if (response.status !== 200) throw serviceError(response, body);
   return decodeEntity(body as Row) as TableEntityResult<Row>;
+}
+
+/**
+ * Sends a request as the SDK's own operations do: through the table client's pipeline
+ * (credentials, pinned API version, retries, call metrics), with the SDK's API version header
+ * (which the pinning policy replaces) and the client's insecure-connection option.
+ */
+export function sendTableRequest(
+  table: TableClient,
+  options: { url: string; method: "GET" | "POST" | "PUT" | "PATCH"; headers: Record<string, string>; body?: string },
+): Promise<PipelineResponse> {
+  const request = createPipelineRequest({ url: options.url, method: options.method });
+  for (const [name, value] of Object.entries(options.headers)) request.headers.set(name, value);
+  if (!request.headers.has("x-ms-version")) request.headers.set("x-ms-version", SDK_API_VERSION);
+  if (options.body !== undefined) request.body = options.body;
+  // the client's option (kept private by the SDK), which its own operations copy onto each request
+  if ((table as unknown as { allowInsecureConnection?: boolean }).allowInsecureConnection)
+    request.allowInsecureConnection = true;
+  return table.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
 }
 
 /** `{table}(PartitionKey='..',RowKey='..')` under the client's URL (which may carry a SAS), as the SDK builds it. */
@@ -49,11 +65,11 @@ export function entityUrl(table: TableClient, partitionKey: string, rowKey: stri
 }
 
 /** An OData string literal's content (quotes doubled), URI-encoded. */
-function key(value: string): string {
+export function key(value: string): string {
   return encodeURIComponent(value.replace(/'/g, "''"));
 }
 
-function parsedBody(response: PipelineResponse): unknown {
+export function parsedBody(response: PipelineResponse): unknown {
   // the client pipeline's deserialization policy has parsed a JSON body already
   const parsed = (response as { parsedBody?: unknown }).parsedBody;
   if (parsed !== undefined) return parsed;
@@ -68,7 +84,7 @@ function parsedBody(response: PipelineResponse): unknown {
  * The error getEntity throws for a failed call: a RestError with the status, the body as its
  * message and the service's error code in `details` (the generated client leaves `code` unset).
  */
-function serviceError(response: PipelineResponse, body: unknown): RestError {
+export function serviceError(response: PipelineResponse, body: unknown): RestError {
   const error = new RestError(response.bodyAsText ?? `table storage answered ${response.status}`, {
     statusCode: response.status,
     request: response.request,

@@ -95,6 +95,11 @@ export interface MetadataStore {
    * referrers index when it has a subject).
    */
   putManifest(repository: string, manifest: ManifestRecord, tag?: string): Promise<void>;
+  /**
+   * putManifest, only if the manifest is already stored: the check and the writes are one
+   * atomic commit. False, with nothing written, when it is not.
+   */
+  putManifestIfStored(repository: string, manifest: ManifestRecord, tag?: string): Promise<boolean>;
   /** Removes a manifest, every tag pointing at it and its referrers entry; false if unknown. */
   deleteManifest(repository: string, digest: string): Promise<boolean>;
   /** Removes one tag (not the manifest); false if unknown. */
