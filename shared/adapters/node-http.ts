@@ -156,7 +156,7 @@ async function send(
   response.headers.forEach((value, name) => headers.push(name, value));
   res.writeHead(response.status, headers);
   if (!response.body || req.method === "HEAD") {
-    await response.body?.cancel();
+    if (response.body) await response.body.cancel();
     res.end();
     return 0;
   }
