@@ -6,6 +6,7 @@ import { errorResponse } from "../http/error-response.js";
 import type { FetchHandler, RequestInfo } from "../http/fetch-handler.js";
 import { methodNotAllowed } from "../http/http-error.js";
 import { requestUrl } from "../http/request-target.js";
+import { takeBytes } from "../lib/bytes-stream.js";
 import { pipeNodeStream, takeNodeSource, webStreamOf, writeWebStream } from "../lib/node-web-streams.js";
 import type { ServerLimits } from "../app/config.js";
 import { guardBodyRate, limitConnectionsPerAddress } from "./server-limits.js";
@@ -159,6 +160,12 @@ async function send(
     if (response.body) await response.body.cancel();
     res.end();
     return 0;
+  }
+  // bytes in memory (a manifest) small enough that the socket takes them without backpressure: one write
+  const bytes = takeBytes(response.body);
+  if (bytes && bytes.byteLength <= res.writableHighWaterMark) {
+    res.end(bytes);
+    return bytes.byteLength;
   }
   // a storage download still unread: its Node stream goes straight to the socket
   const source = takeNodeSource(response.body);

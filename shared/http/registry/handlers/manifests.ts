@@ -1,3 +1,4 @@
+import { bytesStream } from "../../../lib/bytes-stream.js";
 import { RegistryError } from "../../../registry/errors.js";
 import { assertReference, isDigest, isTag } from "../../../registry/references.js";
 import { readLimited } from "../../body.js";
@@ -40,7 +41,8 @@ export const headManifest: Handler = async ({ registry, params }) => {
 export const getManifest: Handler = async ({ registry, params }) => {
   const reference = existingReference(params.reference as string);
   const { digest, mediaType, content } = await registry.manifests.get(params.name as string, reference);
-  return new Response(content, { status: 200, headers: manifestHeaders(digest, mediaType, content.byteLength) });
+  const headers = manifestHeaders(digest, mediaType, content.byteLength);
+  return new Response(bytesStream(content), { status: 200, headers });
 };
 
 export const putManifest: Handler = async ({ registry, params, request }) => {
