@@ -6,6 +6,7 @@ import { errorResponse } from "../http/error-response.js";
 import type { FetchHandler, RequestInfo } from "../http/fetch-handler.js";
 import { methodNotAllowed } from "../http/http-error.js";
 import { requestUrl } from "../http/request-target.js";
+import { takeBytes } from "../lib/bytes-stream.js";
 import { pipeNodeStream, takeNodeSource, webStreamOf, writeWebStream } from "../lib/node-web-streams.js";
 import type { ServerLimits } from "../app/config.js";
 import { guardBodyRate, limitConnectionsPerAddress } from "./server-limits.js";
@@ -89,11 +90,7 @@ async function serve(
   }
   if (!METHODS.includes(method))
     return void (await send(errorResponse(methodNotAllowed(method, METHODS), method), req, res, limits));
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
-  }
-  const init: RequestInit & { duplex?: "half" } = { method, headers };
+  const init: RequestInit & { duplex?: "half" } = { method };
   let continued = !expectsContinue;
   let body: ReadableStream<Uint8Array> | undefined;
   if (method !== "GET" && method !== "HEAD") {
@@ -110,7 +107,13 @@ async function serve(
   let bytesOut = 0;
   const info: RequestInfo = { clientAddress: req.socket.remoteAddress, onSent: (callback) => (sent = callback) };
   try {
-    const response = await handle(new Request(url, init), info);
+    const request = new Request(url, init);
+    // into the request's own headers: a Headers given in `init` would be copied once more
+    const headers = request.headers;
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+    }
+    const response = await handle(request, info);
     if (!req.complete) {
       await body?.cancel().catch(() => undefined); // a body still locked by a reader cancels itself
       if (!continued) {
@@ -149,15 +152,20 @@ async function send(
   res: ServerResponse,
   limits: ServerLimits,
 ): Promise<number> {
-  const headers: Record<string, string | string[]> = {};
-  response.headers.forEach((value, key) => {
-    headers[key] = value;
-  });
+  // name, value, name, value... (Node takes the flat list as it is, no object in between)
+  const headers: string[] = [];
+  response.headers.forEach((value, name) => headers.push(name, value));
   res.writeHead(response.status, headers);
   if (!response.body || req.method === "HEAD") {
-    await response.body?.cancel();
+    if (response.body) await response.body.cancel();
     res.end();
     return 0;
+  }
+  // bytes in memory (a manifest) small enough that the socket takes them without backpressure: one write
+  const bytes = takeBytes(response.body);
+  if (bytes && bytes.byteLength <= res.writableHighWaterMark) {
+    res.end(bytes);
+    return bytes.byteLength;
   }
   // a storage download still unread: its Node stream goes straight to the socket
   const source = takeNodeSource(response.body);

@@ -28,7 +28,9 @@ export function limitConnectionsPerAddress(server: Server, limit: number): void 
  * `minBodyBytesPerSecond` x its length received closes the connection. Returns the stop function.
  */
 export function guardBodyRate(req: IncomingMessage, limits: ServerLimits): () => void {
-  if (req.complete) return () => undefined;
+  // without Content-Length or Transfer-Encoding a request has no body (RFC 9112, 6.3): nothing to time
+  const declared = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
+  if (req.complete || !declared) return () => undefined;
   const windowSeconds = Math.max(1, Math.round(limits.idleTimeoutMs / 1000));
   let received = 0;
   let waited = 0;

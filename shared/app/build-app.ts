@@ -34,7 +34,7 @@ import { auditedRegistry, meteredRegistry } from "../observability/observed-regi
 import { agedQueue, auditedSubscriptions, countedEvents, meteredWebhooks } from "../observability/observed-webhooks.js";
 import { readiness } from "../observability/readiness.js";
 import { LifecycleService } from "../registry/lifecycle-service.js";
-import { RegistryService } from "../registry/registry-service.js";
+import { RegistryService, type Registry } from "../registry/registry-service.js";
 import { defaultAzureCredential } from "../storage/azure/azure-credential.js";
 import { connectAzureStorage, type AzureStorage, type StorageConnection } from "../storage/azure/azure-storage.js";
 import type { MessageReceiver, MessageSender } from "../storage/ports/message-queue.js";
@@ -155,9 +155,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   const urls = { publicUrl: config.auth.publicUrl, trustProxy: config.auth.trustProxy };
-  const withAudit = (registryFor: RegistryForRequest): RegistryForRequest =>
-    audit ? (origin) => auditedRegistry(registryFor(origin), origin, audit) : registryFor;
-  const registryApp = createRegistryApp(withAudit(withEvents(registry, config, eventSink)), {
+  // audited inside the events: a change is in the audit trail once stored, whether or not its event publishes
+  const audited = audit ? auditedRegistry(registry, audit) : registry;
+  const registryApp = createRegistryApp(withEvents(audited, config, eventSink), {
     ...urls,
     chunks: { min: 1, max: config.chunkMaxBytes },
     deleteEnabled: config.deleteEnabled,
@@ -259,7 +259,7 @@ async function createdOnce(storage: AzureStorage): Promise<boolean> {
 }
 
 /** Events, when any action is recorded: a notifying wrapper around the registry, per request. */
-function withEvents(registry: RegistryService, config: Config, sink: MessageSender<RegistryEvent>): RegistryForRequest {
+function withEvents(registry: Registry, config: Config, sink: MessageSender<RegistryEvent>): RegistryForRequest {
   if (config.events.actions.length === 0) return () => registry;
   const options = { sink, actions: new Set(config.events.actions), blobTransfers: config.events.blobTransfers };
   return (origin) => notifyingRegistry(registry, origin, options);

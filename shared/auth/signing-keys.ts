@@ -97,6 +97,15 @@ export class SigningKeys {
     };
   }
 
+  /**
+   * Whether `kid` is among the keys loaded, answered without waiting while the list needs no
+   * re-read (the check each request with a remembered token makes). False: ask verificationKey.
+   */
+  isLoadedAndFresh(kid: string): boolean {
+    const ring = this.ring;
+    return ring !== undefined && this.now() - ring.loadedAt < this.refreshMs && ring.keys.has(kid);
+  }
+
   /** The key for a `kid`, re-reading the list once when it is unknown (a rotation elsewhere). */
   private async find(kid: string): Promise<LoadedKey | undefined> {
     const known = (await this.current()).keys.get(kid);

@@ -47,7 +47,9 @@ export class TokenVerifier {
   async verify(token: string): Promise<VerifiedToken> {
     const known = this.verified.get(token);
     if (known) {
-      if (known.expiresAt > this.now() && (await this.keys.verificationKey(known.kid))) {
+      const unexpired = known.expiresAt > this.now();
+      // the key list as loaded answers without waiting; only a re-read is awaited
+      if (unexpired && (this.keys.isLoadedAndFresh(known.kid) || (await this.keys.verificationKey(known.kid)))) {
         return { subject: known.subject, access: known.access };
       }
       this.verified.delete(token);

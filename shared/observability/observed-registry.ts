@@ -1,4 +1,3 @@
-import type { RequestOrigin } from "../events/registry-event.js";
 import { decorate } from "../lib/decorate.js";
 import { RegistryError } from "../registry/errors.js";
 import { isDigest } from "../registry/references.js";
@@ -7,15 +6,13 @@ import type { AuditLog } from "./audit-log.js";
 import type { Metrics } from "./metrics.js";
 
 /**
- * The registry as one request sees it, with its changes in the audit trail (pushes of
- * manifests, deletes of manifests, tags and blobs), each with who and from where. Applied
- * like the event decorator: written once the change is stored.
+ * The registry with its changes in the audit trail (pushes of manifests, deletes of manifests,
+ * tags and blobs), written once the change is stored. Who and from where come from the request
+ * being served (the audit log reads its scope), so this is built once, not per request.
  */
-export function auditedRegistry(inner: Registry, origin: () => RequestOrigin, audit: AuditLog): Registry {
-  const record = (event: string, target: Record<string, string | number | undefined>) => {
-    const from = origin();
-    audit({ event, outcome: "success", actor: from.actor, address: from.addr || undefined, target });
-  };
+export function auditedRegistry(inner: Registry, audit: AuditLog): Registry {
+  const record = (event: string, target: Record<string, string | number | undefined>) =>
+    audit({ event, outcome: "success", target });
   const manifests = decorate(inner.manifests, {
     put: (original) => async (repository, reference, bytes, contentType) => {
       const result = await original(repository, reference, bytes, contentType);

@@ -22,7 +22,7 @@ import { byMethod, matchRoute, neededAccess, pushing, type Handler, type Route }
 const base: Handler = async ({ request }) =>
   new Response(request.method === "HEAD" ? null : "{}", {
     status: 200,
-    headers: { ...API_VERSION_HEADER, "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", ...API_VERSION_HEADER },
   });
 
 /** What a path parameter that is not even valid percent-encoding is reported as. */

@@ -7,13 +7,13 @@ import type { Handler } from "../route-table.js";
 /** Headers every blob answer carries. Content is immutable, so it may be cached for good. */
 function blobHeaders(digest: string, size: number): Record<string, string> {
   return {
-    ...API_VERSION_HEADER,
     "Content-Type": "application/octet-stream",
     "Content-Length": String(size),
     "Docker-Content-Digest": digest,
     ETag: `"${digest}"`,
     "Accept-Ranges": "bytes",
     "Cache-Control": "max-age=31536000, immutable",
+    ...API_VERSION_HEADER,
   };
 }
 
@@ -37,7 +37,7 @@ export const getBlob: Handler = async ({ registry, params, request }) => {
   if (content.kind === "redirect") {
     return new Response(null, {
       status: 307,
-      headers: { ...API_VERSION_HEADER, Location: content.url, "Docker-Content-Digest": digest },
+      headers: { Location: content.url, "Docker-Content-Digest": digest, ...API_VERSION_HEADER },
     });
   }
   const { record, range, body } = content;
@@ -45,13 +45,13 @@ export const getBlob: Handler = async ({ registry, params, request }) => {
   return new Response(body, {
     status: 206,
     headers: {
-      ...blobHeaders(digest, range.end - range.start + 1),
       "Content-Range": `bytes ${range.start}-${range.end}/${record.size}`,
+      ...blobHeaders(digest, range.end - range.start + 1),
     },
   });
 };
 
 export const deleteBlob: Handler = async ({ registry, params }) => {
   await registry.blobs.delete(params.name as string, blobDigest(params));
-  return new Response(null, { status: 202, headers: { ...API_VERSION_HEADER, "Content-Length": "0" } });
+  return new Response(null, { status: 202, headers: { "Content-Length": "0", ...API_VERSION_HEADER } });
 };

@@ -12,7 +12,7 @@ function pagination(url: URL): { n: number | undefined; last: string | undefined
 
 /** A JSON page, with `Link: <...>; rel="next"` when more remain (RFC 5988, as the spec asks). */
 function pageResponse(url: URL, page: Page<string>, n: number | undefined, body: object): Response {
-  const headers: Record<string, string> = { ...API_VERSION_HEADER, "Content-Type": "application/json" };
+  const headers: Record<string, string> = { "Content-Type": "application/json", ...API_VERSION_HEADER };
   const last = page.items.at(-1);
   if (page.more && last !== undefined) {
     const next = new URLSearchParams({ n: String(n ?? page.items.length), last });

@@ -1,3 +1,4 @@
+import { bytesStream } from "../../../lib/bytes-stream.js";
 import { RegistryError } from "../../../registry/errors.js";
 import { assertReference, isDigest, isTag } from "../../../registry/references.js";
 import { readLimited } from "../../body.js";
@@ -6,11 +7,11 @@ import type { Handler } from "../route-table.js";
 
 function manifestHeaders(digest: string, mediaType: string, size: number): Record<string, string> {
   return {
-    ...API_VERSION_HEADER,
     "Content-Type": mediaType,
     "Content-Length": String(size),
     "Docker-Content-Digest": digest,
     ETag: `"${digest}"`,
+    ...API_VERSION_HEADER,
   };
 }
 
@@ -40,7 +41,8 @@ export const headManifest: Handler = async ({ registry, params }) => {
 export const getManifest: Handler = async ({ registry, params }) => {
   const reference = existingReference(params.reference as string);
   const { digest, mediaType, content } = await registry.manifests.get(params.name as string, reference);
-  return new Response(content, { status: 200, headers: manifestHeaders(digest, mediaType, content.byteLength) });
+  const headers = manifestHeaders(digest, mediaType, content.byteLength);
+  return new Response(bytesStream(content), { status: 200, headers });
 };
 
 export const putManifest: Handler = async ({ registry, params, request }) => {
@@ -49,10 +51,10 @@ export const putManifest: Handler = async ({ registry, params, request }) => {
   const bytes = await readLimited(request, registry.manifests.maxBytes);
   const result = await registry.manifests.put(name, reference, bytes, request.headers.get("content-type") ?? undefined);
   const headers: Record<string, string> = {
-    ...API_VERSION_HEADER,
     Location: `/v2/${name}/manifests/${result.digest}`,
     "Docker-Content-Digest": result.digest,
     "Content-Length": "0",
+    ...API_VERSION_HEADER,
   };
   if (result.subject) headers["OCI-Subject"] = result.subject;
   return new Response(null, { status: 201, headers });
@@ -60,5 +62,5 @@ export const putManifest: Handler = async ({ registry, params, request }) => {
 
 export const deleteManifest: Handler = async ({ registry, params }) => {
   await registry.manifests.delete(params.name as string, existingReference(params.reference as string));
-  return new Response(null, { status: 202, headers: { ...API_VERSION_HEADER, "Content-Length": "0" } });
+  return new Response(null, { status: 202, headers: { "Content-Length": "0", ...API_VERSION_HEADER } });
 };

@@ -11,7 +11,7 @@ export const listReferrers: Handler = async ({ registry, params, url }) => {
   const subject = assertDigest(params.digest as string);
   const artifactType = url.searchParams.get("artifactType") ?? undefined;
   const referrers = await registry.catalog.referrers(params.name as string, subject, artifactType);
-  const headers: Record<string, string> = { ...API_VERSION_HEADER, "Content-Type": OCI_INDEX };
+  const headers: Record<string, string> = { "Content-Type": OCI_INDEX, ...API_VERSION_HEADER };
   if (artifactType !== undefined) headers["OCI-Filters-Applied"] = "artifactType";
   const index = {
     schemaVersion: 2,

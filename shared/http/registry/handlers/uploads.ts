@@ -15,9 +15,9 @@ export interface ChunkLimits {
 
 function accepted(upload: UploadRef, progress: UploadProgress, limits: ChunkLimits, status = 202): Response {
   const headers: Record<string, string> = {
+    "OCI-Chunk-Min-Length": String(limits.min),
     ...API_VERSION_HEADER,
     ...uploadHeaders(upload.repository, upload.id, progress.offset, progress.state),
-    "OCI-Chunk-Min-Length": String(limits.min),
   };
   // a 204 must not carry Content-Length (RFC 9110, 8.6)
   if (status !== 204) headers["Content-Length"] = "0";
@@ -29,10 +29,10 @@ function created(name: string, digest: string): Response {
   return new Response(null, {
     status: 201,
     headers: {
-      ...API_VERSION_HEADER,
       Location: `/v2/${name}/blobs/${digest}`,
       "Docker-Content-Digest": digest,
       "Content-Length": "0",
+      ...API_VERSION_HEADER,
     },
   });
 }
