@@ -72,9 +72,10 @@ export function prometheusMetrics(): Metrics {
       if (bytesOut > 0) sent.inc({ route: r }, bytesOut);
     },
     storageCall({ service, operation, outcome, seconds }) {
-      const labels = { service: boundedLabel(service), operation: boundedLabel(operation) };
-      storage.observe({ ...labels, outcome: boundedLabel(outcome) }, seconds);
-      if (outcome === "error" || outcome === "5xx") storageErrors.inc(labels);
+      const [s, o] = [boundedLabel(service), boundedLabel(operation)];
+      // literals, not a spread: on Node 20 a literal that starts with a spread is built far slower
+      storage.observe({ service: s, operation: o, outcome: boundedLabel(outcome) }, seconds);
+      if (outcome === "error" || outcome === "5xx") storageErrors.inc({ service: s, operation: o });
     },
     tokenIssued: (grant) => tokens.inc({ grant: boundedLabel(grant) }),
     loginFailed: (reason) => loginFailures.inc({ reason: boundedLabel(reason) }),
