@@ -14,12 +14,16 @@ export function auditedRegistry(inner: Registry, audit: AuditLog): Registry {
   const record = (event: string, target: Record<string, string | number | undefined>) =>
     audit({ event, outcome: "success", target });
   const manifests = decorate(inner.manifests, {
-    put: (original) => async (repository, reference, bytes, contentType) => {
-      const result = await original(repository, reference, bytes, contentType);
-      const tag = isDigest(reference) ? undefined : reference;
-      record("manifest.push", { repository, digest: result.digest, tag, size: result.size });
-      return result;
-    },
+    // every argument passed on as it came (a wrapper naming them would drop one added later)
+    put:
+      (original) =>
+      async (...args) => {
+        const result = await original(...args);
+        const [repository, reference] = args;
+        const tag = isDigest(reference) ? undefined : reference;
+        record("manifest.push", { repository, digest: result.digest, tag, size: result.size });
+        return result;
+      },
     delete: (original) => async (repository, reference) => {
       await original(repository, reference);
       record(isDigest(reference) ? "manifest.delete" : "tag.delete", { repository, reference });
