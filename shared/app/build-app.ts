@@ -155,7 +155,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   const urls = { publicUrl: config.auth.publicUrl, trustProxy: config.auth.trustProxy };
-  // audited inside the events: a change is in the audit trail once stored, whether or not its event publishes
+  // audited inside the events: a delete is in the audit trail once stored, whether or not its
+  // event publishes (a manifest PUT queues its event inside the put, and fails with it)
   const audited = audit ? auditedRegistry(registry, audit) : registry;
   const registryApp = createRegistryApp(withEvents(audited, config, eventSink), {
     ...urls,

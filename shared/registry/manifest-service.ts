@@ -147,12 +147,16 @@ export class ManifestService implements Manifests {
     // Both after the manifest is written: the sweep relies on that order (blob-sweeper.ts), and
     // so does its removal of empty repositories from the catalog (lifecycle-service.ts). The
     // observer needs only the commit; a claim that removes the manifest again tells it so.
-    const [after] = await Promise.all([
-      this.readSweepEpoch(),
-      this.metadata.addRepository(repository),
-      observer?.committed(result),
-    ]);
+    // Its failure is raised only after the claims: a manifest stored while a sweep marked is
+    // never left unclaimed (a retry would re-tag it without claiming anything).
+    const told = observer?.committed(result).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    const [after] = await Promise.all([this.readSweepEpoch(), this.metadata.addRepository(repository), told]);
     if (!sweepFree(before, after)) await this.claimBlobs(repository, digest, parsed.blobs, observer);
+    const failed = await told;
+    if (failed) throw failed.error;
     return result;
   }
 

@@ -64,11 +64,11 @@ async function main(): Promise<void> {
   });
 
   stopApp = async () => {
+    clearTimeout(jobsTimer); // a stop within the first second: the jobs never start
     console.log(`requests in progress get ${config.shutdownGraceMs / 1000} s to finish`);
     stopReloading();
     const cut = await shutdown.shutdown(config.shutdownGraceMs);
     if (cut > 0) console.log(`${cut} request(s) still in progress were cut off`);
-    clearTimeout(jobsTimer);
     await jobs?.stop(); // deliveries in hand finish (or come back later from the queue)
   };
 }

@@ -191,6 +191,30 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     assert.equal(await manifestStatus(app, repository, "latest"), 404);
   });
 
+  it("a push whose event cannot be queued while a sweep marks still claims its blobs, then fails", async () => {
+    const parts = ["unqueued config", "unqueued layer"];
+    const manifest = await imageOver(app, "epoch/unqueued", parts);
+    const calls: string[] = [];
+    const service = manifests(app, instrumented(app.storage.collection, calls));
+    const failing = {
+      committed: async () => {
+        throw new Error("queue unavailable (simulated)");
+      },
+      withdrawn: async () => undefined,
+    };
+    const token = await app.storage.collection.beginMarking();
+    try {
+      await assert.rejects(
+        service.put("epoch/unqueued", "latest", bytes(manifest), OCI_MANIFEST, failing),
+        /queue unavailable/,
+      );
+    } finally {
+      await app.storage.collection.endMarking(token);
+    }
+    // claimed before the failure is raised: a retry, seeing no sweep, re-tags without claiming
+    assert.equal(calls.filter((name) => name === "claimBlob").length, parts.length);
+  });
+
   it("a push run at any step of a sweep is acknowledged only over blobs the sweep keeps", async () => {
     let acknowledged = 0;
     let deleted = 0;

@@ -128,28 +128,42 @@ function storageClients(options: AzureStorageOptions) {
           );
   let account: Promise<BlobAccount> | undefined;
   const blobs = () =>
-    (account ??= import("./blob-account.js").then(({ connectBlobAccount }) =>
-      connectBlobAccount({ connection, container: options.container, apiVersion, observe }),
+    (account ??= retryable(
+      import("./blob-account.js").then(({ connectBlobAccount }) =>
+        connectBlobAccount({ connection, container: options.container, apiVersion, observe }),
+      ),
+      () => (account = undefined),
     ));
   let queues: Promise<QueueServiceClient> | undefined;
   // the queue SDK is loaded by the first queue call (events and webhook delivery): not at start-up
   const queueService: QueueService = () =>
-    (queues ??= import("@azure/storage-queue").then(async ({ QueueServiceClient, newPipeline }) => {
-      let client =
-        "connectionString" in connection
-          ? QueueServiceClient.fromConnectionString(connection.connectionString)
-          : new QueueServiceClient(accountUrl(connection.account, "queue"), connection.account.credential);
-      if (apiVersion) {
-        // the account credential as the blob SDK parsed it (the queue client keeps its own out of
-        // reach); a SAS stays in the URL
-        const pipeline = newPipeline((await blobs()).credential);
-        pipeline.factories.push(blobQueueVersionPolicy(apiVersion));
-        client = new QueueServiceClient(client.url, pipeline);
-      }
-      if (observe) addPipelinePolicy(client, storageCallPolicy("queue", observe));
-      return client;
-    }));
+    (queues ??= retryable(
+      import("@azure/storage-queue").then(async ({ QueueServiceClient, newPipeline }) => {
+        let client =
+          "connectionString" in connection
+            ? QueueServiceClient.fromConnectionString(connection.connectionString)
+            : new QueueServiceClient(accountUrl(connection.account, "queue"), connection.account.credential);
+        if (apiVersion) {
+          // the account credential as the blob SDK parsed it (the queue client keeps its own out of
+          // reach); a SAS stays in the URL
+          const pipeline = newPipeline((await blobs()).credential);
+          pipeline.factories.push(blobQueueVersionPolicy(apiVersion));
+          client = new QueueServiceClient(client.url, pipeline);
+        }
+        if (observe) addPipelinePolicy(client, storageCallPolicy("queue", observe));
+        return client;
+      }),
+      () => (queues = undefined),
+    ));
   return { blobs, queueService, table };
+}
+
+/** A client made on first use: if making it fails, `forget` drops it so the next call tries again. */
+function retryable<T>(made: Promise<T>, forget: () => void): Promise<T> {
+  return made.catch((error: unknown) => {
+    forget();
+    throw error;
+  });
 }
 
 /**
