@@ -93,22 +93,14 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
             await sweep(app.storage.collection, app);
           },
         };
-        const service = new ManifestService(
-          app.storage.registry.blobs,
-          instrumented(app.storage.registry.metadata, calls, gate),
-          MANIFEST_OPTIONS,
-          instrumented(app.storage.collection, calls, gate),
-        );
+        const service = gatedManifests(app, calls, gate);
         if (warm) {
           const other = `${repository}-other`;
           await service.put(other, "latest", bytes(await imageOver(app, other, [`other ${step}`])), OCI_MANIFEST);
           calls.length = 0;
         }
         gate.at = step;
-        const outcome = await service.put(repository, "latest", bytes(manifest), OCI_MANIFEST).then(
-          () => "acknowledged",
-          (error: unknown) => refusal(error),
-        );
+        const outcome = await outcomeOf(service.put(repository, "latest", bytes(manifest), OCI_MANIFEST));
         if (!paused) break; // the push made fewer calls than `step`: every step has been tried
         outcomes.set(`${calls[step]} (call ${step})`, outcome === "acknowledged" ? 1 : 0);
         await sweep(app.storage.collection, app);
@@ -140,20 +132,12 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
           await sweep(app.storage.collection, app);
         },
       };
-      const service = new ManifestService(
-        app.storage.registry.blobs,
-        instrumented(app.storage.registry.metadata, calls, gate),
-        MANIFEST_OPTIONS,
-        instrumented(app.storage.collection, calls, gate),
-      );
+      const service = gatedManifests(app, calls, gate);
       // the first push stores it (and leaves the epoch it read for the re-tag's P0)
       await service.put(repository, "v1", bytes(manifest), OCI_MANIFEST);
       calls.length = 0;
       gate.at = step;
-      const outcome = await service.put(repository, "latest", bytes(manifest), OCI_MANIFEST).then(
-        () => "acknowledged",
-        (error: unknown) => refusal(error),
-      );
+      const outcome = await outcomeOf(service.put(repository, "latest", bytes(manifest), OCI_MANIFEST));
       if (!paused) break; // the push made fewer calls than `step`: every step has been tried
       outcomes.set(`${calls[step]} (call ${step})`, outcome);
       // deleted after the commit, the manifest is gone (push, then delete): nothing to pull
@@ -227,9 +211,8 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
       const gate = {
         at: step,
         run: async () => {
-          outcome = await manifests(app, app.storage.collection)
-            .put(repository, "latest", bytes(manifest), OCI_MANIFEST)
-            .then(() => "acknowledged", refusal);
+          const push = manifests(app, app.storage.collection).put(repository, "latest", bytes(manifest), OCI_MANIFEST);
+          outcome = await outcomeOf(push);
         },
       };
       const report = await sweep(instrumented(app.storage.collection, calls, gate), app);
@@ -259,6 +242,17 @@ function manifests(app: LifecycleApp, collection: CollectionStore): ManifestServ
   return new ManifestService(app.storage.registry.blobs, app.storage.registry.metadata, MANIFEST_OPTIONS, collection);
 }
 
+/** A manifest service whose stores record every call into `calls` and pause the one numbered `gate.at`. */
+function gatedManifests(app: LifecycleApp, calls: string[], gate: Gate): ManifestService {
+  const metadata = instrumented(app.storage.registry.metadata, calls, gate);
+  return new ManifestService(
+    app.storage.registry.blobs,
+    metadata,
+    MANIFEST_OPTIONS,
+    instrumented(app.storage.collection, calls, gate),
+  );
+}
+
 /** A full sweep with no grace period (no lease: these tests are its only caller). */
 async function sweep(store: CollectionStore, app: LifecycleApp) {
   return new BlobSweeper(store, app.storage.registry.blobs).sweep({
@@ -267,6 +261,11 @@ async function sweep(store: CollectionStore, app: LifecycleApp) {
     batchSize: 1000,
     now: Date.now,
   });
+}
+
+/** "acknowledged", or "refused" when the push failed for a blob the sweep took (anything else is thrown). */
+function outcomeOf(push: Promise<unknown>): Promise<string> {
+  return push.then(() => "acknowledged", refusal);
 }
 
 function refusal(error: unknown): string {
@@ -286,7 +285,12 @@ const PAGED = new Set(["blobIndexPages", "manifestPages", "linkPages", "bytesPag
  * The store with every call recorded by method name into `calls` (shared by several stores,
  * so it is one sequence); with a gate, the call numbered `gate.at` waits for `gate.run` first.
  */
-function instrumented<T extends object>(store: T, calls: string[], gate?: { at: number; run: () => Promise<void> }): T {
+interface Gate {
+  at: number;
+  run: () => Promise<void>;
+}
+
+function instrumented<T extends object>(store: T, calls: string[], gate?: Gate): T {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;

@@ -2,19 +2,19 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { createHttpHeaders } from "@azure/core-rest-pipeline";
 import { TableClient } from "@azure/data-tables";
-import { tableVersionPolicy } from "../../shared/storage/azure/api-version-policy.js";
-import { storageCallPolicy, type StorageCall } from "../../shared/storage/azure/storage-call-policy.js";
+import type { StorageCall } from "../../shared/storage/azure/storage-call-policy.js";
 import { MAX_KEY_LENGTH } from "../../shared/storage/azure/table-keys.js";
 import { entityUrl, getRow } from "../../shared/storage/azure/table-point-read.js";
 import { isStatus } from "../../shared/storage/azure/table-rows.js";
 import { useAzurite } from "../helpers/azurite.js";
+import { observedTable, PINNED_VERSION } from "../helpers/observed-table.js";
 
 /**
  * The lean point read must answer exactly what the SDK's `getEntity` answers (same request URL,
  * same decoded entity, missing rows undefined), go through the client's pipeline (pinned API
  * version, call metrics) and fail with the same error shape.
  */
-const PINNED = "2019-07-07";
+const PINNED = PINNED_VERSION;
 
 /** Keys with everything OData and URL escaping must get right, up to the longest Stowage writes. */
 const KEYS: [string, string][] = [
@@ -38,22 +38,8 @@ describe("table point read (lean getEntity)", () => {
   let table: TableClient;
 
   before(async () => {
-    table = TableClient.fromConnectionString(azurite().connectionString, "leanread", {
-      allowInsecureConnection: true,
-      additionalPolicies: [tableVersionPolicy(PINNED)],
-    });
     const versions: string[] = [];
-    table.pipeline.addPolicy(
-      {
-        name: "recordVersion",
-        sendRequest: (request, next) => {
-          versions.push(request.headers.get("x-ms-version") ?? "");
-          return next(request);
-        },
-      },
-      { phase: "Sign" },
-    );
-    table.pipeline.addPolicy(storageCallPolicy("table", (call) => calls.push(call)));
+    table = observedTable(azurite().connectionString, "leanread", { calls, versions });
     await table.createTable();
     await table.createEntity({
       partitionKey: KEYS[0]![0],

@@ -2,19 +2,19 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { createHttpHeaders, type PipelineRequest } from "@azure/core-rest-pipeline";
 import { TableClient, TableTransaction, type TransactionAction } from "@azure/data-tables";
-import { tableVersionPolicy } from "../../shared/storage/azure/api-version-policy.js";
-import { storageCallPolicy, type StorageCall } from "../../shared/storage/azure/storage-call-policy.js";
+import type { StorageCall } from "../../shared/storage/azure/storage-call-policy.js";
 import { MAX_KEY_LENGTH } from "../../shared/storage/azure/table-keys.js";
 import { isStatus } from "../../shared/storage/azure/table-rows.js";
 import { submitBatch, upsertRow } from "../../shared/storage/azure/table-write.js";
 import { useAzurite } from "../helpers/azurite.js";
+import { observedTable, PINNED_VERSION } from "../helpers/observed-table.js";
 
 /**
  * The lean table writes must send exactly what the SDK's `upsertEntity` and `submitTransaction`
  * send (same URL, headers and body, UUIDs aside), store the same rows, go through the client's
  * pipeline (pinned API version, call metrics) and fail as the SDK fails.
  */
-const PINNED = "2019-07-07";
+const PINNED = PINNED_VERSION;
 
 const KEYS: [string, string][] = [
   ["library,ubuntu", "tag:latest"],
@@ -78,21 +78,7 @@ describe("table writes (lean upsertEntity and submitTransaction)", () => {
   let table: TableClient;
 
   before(async () => {
-    table = TableClient.fromConnectionString(azurite().connectionString, "leanwrite", {
-      allowInsecureConnection: true,
-      additionalPolicies: [tableVersionPolicy(PINNED)],
-    });
-    table.pipeline.addPolicy(
-      {
-        name: "recordVersion",
-        sendRequest: (request, next) => {
-          versions.push(request.headers.get("x-ms-version") ?? "");
-          return next(request);
-        },
-      },
-      { phase: "Sign" },
-    );
-    table.pipeline.addPolicy(storageCallPolicy("table", (call) => calls.push(call)));
+    table = observedTable(azurite().connectionString, "leanwrite", { calls, versions });
     await table.createTable();
   });
 
