@@ -169,7 +169,7 @@ function retryable<T>(made: Promise<T>, forget: () => void): Promise<T> {
 /**
  * Pipeline policies a table client runs on every call that do nothing for Stowage: OpenTelemetry
  * spans (no tracer is ever registered; the policy still sanitizes the URL and builds a span per
- * call) and form-data/multipart bodies (table batches are serialized by the SDK itself). A manifest
+ * call) and form-data/multipart bodies (a table batch goes out as one prepared body). A manifest
  * read by tag is one table call, so its per-call CPU is the request's.
  */
 const UNUSED_TABLE_POLICIES = ["tracingPolicy", "formDataPolicy", "multipartPolicy"];
