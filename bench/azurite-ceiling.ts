@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { BlobServiceClient } from "@azure/storage-blob";
+import { BlobSASPermissions, BlobServiceClient } from "@azure/storage-blob";
+import { send } from "./http.js";
 import { drainAndHash, HashingTap, MiB, type Pattern } from "./pattern.js";
 import { now, throughput, type Throughput } from "./timing.js";
 
@@ -9,6 +10,11 @@ const PARALLEL = 3;
 export interface Ceiling {
   upload: Throughput;
   download: Throughput;
+  /**
+   * The same download through a read SAS URL with the bench's own HTTP client, the one the
+   * registry pulls are read with (a 307 pull is exactly this after one redirect).
+   */
+  downloadSameClient: Throughput;
   digest: string;
 }
 
@@ -63,7 +69,17 @@ export async function measureAzuriteCeiling(
     if (read.digest !== tap.digest() || read.bytes !== pattern.size) {
       throw new Error(`Azurite download mismatch: ${read.bytes} bytes ${read.digest}, uploaded ${tap.digest()}`);
     }
-    return { upload, download, digest: tap.digest() };
+    const sas = await blob.generateSasUrl({
+      permissions: BlobSASPermissions.parse("r"),
+      expiresOn: new Date(Date.now() + timeoutMs),
+    });
+    const plainStarted = now();
+    const res = await send(sas, { method: "GET", timeoutMs });
+    if (res.statusCode !== 200) throw new Error(`Azurite SAS download: ${res.statusCode}`);
+    const plain = await drainAndHash(res, pattern.size);
+    const downloadSameClient = throughput(plain.bytes, plainStarted);
+    if (plain.digest !== tap.digest()) throw new Error("Azurite SAS download mismatch");
+    return { upload, download, downloadSameClient, digest: tap.digest() };
   } finally {
     await container.deleteIfExists().catch(() => undefined);
   }

@@ -80,6 +80,18 @@ function rowsFor(results: BenchResults): Row[] {
       target: atLeast(0.95, "Azurite", s.largePullRedirect?.pull.mbPerSecond, c?.download.mbPerSecond),
     },
     {
+      label: `${mib} MiB pull, GET, vs raw download by the same HTTP client (SAS)`,
+      unit: "MB/s",
+      stowage: s.largePull?.pull.mbPerSecond,
+      azurite: c?.downloadSameClient.mbPerSecond,
+    },
+    {
+      label: `${mib} MiB pull, 307, vs raw download by the same HTTP client`,
+      unit: "MB/s",
+      stowage: s.largePullRedirect?.pull.mbPerSecond,
+      azurite: c?.downloadSameClient.mbPerSecond,
+    },
+    {
       label: "server RSS peak during redirected pull",
       unit: "MiB",
       stowage: s.largePullRedirect?.pullRss.peakMiB,

@@ -14,7 +14,12 @@ function faster(a: Throughput, b: Throughput): Throughput {
 
 export function bestCeiling(kept: Ceiling | undefined, next: Ceiling | undefined): Ceiling | undefined {
   if (!kept || !next) return kept ?? next;
-  return { ...kept, upload: faster(kept.upload, next.upload), download: faster(kept.download, next.download) };
+  return {
+    ...kept,
+    upload: faster(kept.upload, next.upload),
+    download: faster(kept.download, next.download),
+    downloadSameClient: faster(kept.downloadSameClient, next.downloadSameClient),
+  };
 }
 
 /** The fastest push; memory from every round: idle before the first push, the highest peak of any. */
