@@ -1,6 +1,6 @@
 import { call, expectStatus, keepAliveAgent, location, send, withQuery } from "./http.js";
 import { drainAndHash, HashingTap, type Pattern } from "./pattern.js";
-import { RssSampler, rssMiB, type RssSummary } from "./rss.js";
+import { cpuMs, RssSampler, rssMiB, type RssSummary } from "./rss.js";
 import type { Target } from "./target.js";
 import { now, throughput, type Throughput } from "./timing.js";
 
@@ -18,6 +18,8 @@ export interface LargePull {
   pullRss: RssSummary;
   /** The registry answered 307 and the bytes came from the Location (STOWAGE_BLOB_REDIRECT). */
   redirected: boolean;
+  /** CPU time (user + system, 10 ms ticks) the registry process spent on the pull. */
+  serverCpuMs: number;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function pullLargeLayer(
   const sampler = new RssSampler(target.pid, 100).start();
   let stopped = false;
   try {
+    const cpuBefore = cpuMs(target.pid);
     const started = now();
     let res = await send(`${target.url}/v2/${repository}/blobs/${digest}`, { method: "GET", timeoutMs });
     const redirected = res.statusCode === 307;
@@ -99,12 +102,13 @@ export async function pullLargeLayer(
     }
     const read = await drainAndHash(res, size);
     const pull = throughput(read.bytes, started);
+    const serverCpuMs = cpuMs(target.pid) - cpuBefore;
     const pullRss = sampler.stop();
     stopped = true;
     if (read.bytes !== size || read.digest !== digest) {
       throw new Error(`GET blob: got ${read.bytes} bytes with ${read.digest}, expected ${size} bytes with ${digest}`);
     }
-    return { pull, pullRss, redirected };
+    return { pull, pullRss, redirected, serverCpuMs };
   } finally {
     if (!stopped) sampler.stop();
   }

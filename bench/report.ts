@@ -92,6 +92,12 @@ function rowsFor(results: BenchResults): Row[] {
       azurite: c?.downloadSameClient.mbPerSecond,
     },
     {
+      label: `server CPU time during the streamed pull (fastest round)`,
+      unit: "ms",
+      stowage: s.largePull?.serverCpuMs,
+      distribution: d?.largePull?.serverCpuMs,
+    },
+    {
       label: "server RSS peak during redirected pull",
       unit: "MiB",
       stowage: s.largePullRedirect?.pullRss.peakMiB,

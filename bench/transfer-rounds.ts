@@ -41,6 +41,7 @@ export function bestPull(kept: LargePull | undefined, next: LargePull | undefine
   return {
     ...kept,
     pull: faster(kept.pull, next.pull),
+    serverCpuMs: next.pull.mbPerSecond > kept.pull.mbPerSecond ? next.serverCpuMs : kept.serverCpuMs,
     redirected: kept.redirected && next.redirected,
     pullRss: {
       samples: kept.pullRss.samples + next.pullRss.samples,
