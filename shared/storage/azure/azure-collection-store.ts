@@ -32,7 +32,7 @@ const EPOCH_ROW = { partitionKey: "", rowKey: "gc-sweep-epoch" } as const;
 export class AzureCollectionStore implements CollectionStore {
   constructor(
     private readonly tables: { repositories: TableClient; blobs: TableClient; catalog: TableClient },
-    private readonly blobs: BlobAccountSource,
+    private readonly blobAccount: BlobAccountSource,
   ) {}
 
   async claimBlob(digest: string, touchAt?: string): Promise<boolean> {
@@ -165,7 +165,7 @@ export class AzureCollectionStore implements CollectionStore {
   }
 
   async *bytesPages(prefix: string, before: string): AsyncIterable<StoredBytes[]> {
-    const { container } = await this.blobs();
+    const { container } = await this.blobAccount();
     for await (const page of container.listBlobsFlat({ prefix }).byPage({ maxPageSize: PAGE })) {
       yield page.segment.blobItems
         .filter((item) => item.properties.lastModified.toISOString() < before)
@@ -179,7 +179,7 @@ export class AzureCollectionStore implements CollectionStore {
 
   async deleteBytes(blobName: string): Promise<void> {
     try {
-      await (await this.blobs()).container.getBlobClient(blobName).deleteIfExists();
+      await (await this.blobAccount()).container.getBlobClient(blobName).deleteIfExists();
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }
@@ -221,7 +221,7 @@ export class AzureCollectionStore implements CollectionStore {
   }
 
   async acquireLease(name: string): Promise<Lease | undefined> {
-    return acquireBlobLease((await this.blobs()).container.getBlockBlobClient(`leases/${name}`));
+    return acquireBlobLease((await this.blobAccount()).container.getBlockBlobClient(`leases/${name}`));
   }
 
   /** Rows whose RowKey starts with `prefix`, in one repository or across all of them. */
