@@ -85,14 +85,7 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
         const parts = [`config at push step ${step} ${warm}`, `layer at push step ${step} ${warm}`];
         const manifest = await imageOver(app, repository, parts);
         const calls: string[] = [];
-        let paused = false;
-        const gate = {
-          at: -1,
-          run: async () => {
-            paused = true;
-            await sweep(app.storage.collection, app);
-          },
-        };
+        const gate = interrupting(() => sweep(app.storage.collection, app));
         const service = gatedManifests(app, calls, gate);
         if (warm) {
           const other = `${repository}-other`;
@@ -101,7 +94,7 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
         }
         gate.at = step;
         const outcome = await outcomeOf(service.put(repository, "latest", bytes(manifest), OCI_MANIFEST));
-        if (!paused) break; // the push made fewer calls than `step`: every step has been tried
+        if (!gate.reached) break; // the push made fewer calls than `step`: every step has been tried
         outcomes.set(`${calls[step]} (call ${step})`, outcome === "acknowledged" ? 1 : 0);
         await sweep(app.storage.collection, app);
         if (outcome === "acknowledged") await assertPullable(app, repository, parts);
@@ -123,22 +116,17 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
       const parts = [`config at re-tag step ${step}`, `layer at re-tag step ${step}`];
       const manifest = await imageOver(app, repository, parts);
       const calls: string[] = [];
-      let paused = false;
-      const gate = {
-        at: -1,
-        run: async () => {
-          paused = true;
-          assert.ok(await app.storage.registry.metadata.deleteManifest(repository, sha256(manifest)));
-          await sweep(app.storage.collection, app);
-        },
-      };
+      const gate = interrupting(async () => {
+        assert.ok(await app.storage.registry.metadata.deleteManifest(repository, sha256(manifest)));
+        await sweep(app.storage.collection, app);
+      });
       const service = gatedManifests(app, calls, gate);
       // the first push stores it (and leaves the epoch it read for the re-tag's P0)
       await service.put(repository, "v1", bytes(manifest), OCI_MANIFEST);
       calls.length = 0;
       gate.at = step;
       const outcome = await outcomeOf(service.put(repository, "latest", bytes(manifest), OCI_MANIFEST));
-      if (!paused) break; // the push made fewer calls than `step`: every step has been tried
+      if (!gate.reached) break; // the push made fewer calls than `step`: every step has been tried
       outcomes.set(`${calls[step]} (call ${step})`, outcome);
       // deleted after the commit, the manifest is gone (push, then delete): nothing to pull
       if (outcome === "acknowledged" && (await manifestStatus(app, repository, "latest")) === 200)
@@ -288,6 +276,19 @@ const PAGED = new Set(["blobIndexPages", "manifestPages", "linkPages", "bytesPag
 interface Gate {
   at: number;
   run: () => Promise<void>;
+}
+
+/** A gate (set `at` later) that runs `interrupt` when its call comes, and records that it came. */
+function interrupting(interrupt: () => Promise<unknown>): Gate & { reached: boolean } {
+  const gate = {
+    at: -1,
+    reached: false,
+    run: async () => {
+      gate.reached = true;
+      await interrupt();
+    },
+  };
+  return gate;
 }
 
 function instrumented<T extends object>(store: T, calls: string[], gate?: Gate): T {
