@@ -8,6 +8,7 @@ import {
 import { blobQueueVersionPolicy } from "./api-version-policy.js";
 import { accountUrl, type StorageConnection } from "./storage-connection.js";
 import { addPipelinePolicy, storageCallPolicy, type StorageCallObserver } from "./storage-call-policy.js";
+import { undiciTransportPolicy } from "./undici-transport.js";
 
 /**
  * The blob side of the account. This module (and with it the blob SDK, the largest code a
@@ -45,6 +46,8 @@ export function connectBlobAccount(options: BlobAccountOptions): BlobAccount {
   }
   const container = service.getContainerClient(options.container);
   if (options.observe) addPipelinePolicy(container, storageCallPolicy("blob", options.observe));
+  // downloads (a streamed pull) received by undici: see undici-transport.ts
+  addPipelinePolicy(container, undiciTransportPolicy(), { afterPhase: "Sign" });
   return {
     container,
     credential,

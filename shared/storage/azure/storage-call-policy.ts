@@ -4,6 +4,8 @@ import { performance } from "node:perf_hooks";
 /** An Azure SDK (core-rest-pipeline) policy, named through a client that exposes the type. */
 export type PipelinePolicy = Parameters<TableClient["pipeline"]["addPolicy"]>[0];
 
+export type PipelinePolicyOptions = Parameters<TableClient["pipeline"]["addPolicy"]>[1];
+
 export type StorageService = "blob" | "table" | "queue";
 
 /** One storage call as the SDK made it (retries included), by service and operation. */
@@ -63,11 +65,11 @@ export function storageCallPolicy(service: StorageService, observe: StorageCallO
  * keep it in their (protected) service client context, shared by every client derived from
  * them (a container's blob clients), so one addition covers them all.
  */
-export function addPipelinePolicy(client: object, policy: PipelinePolicy): void {
+export function addPipelinePolicy(client: object, policy: PipelinePolicy, options?: PipelinePolicyOptions): void {
   const holder = client as { pipeline?: unknown; storageClientContext?: { pipeline?: unknown } };
   const pipeline = (holder.storageClientContext?.pipeline ?? holder.pipeline) as TableClient["pipeline"] | undefined;
   if (typeof pipeline?.addPolicy !== "function") throw new Error("this storage client has no pipeline to observe");
-  pipeline.addPolicy(policy);
+  pipeline.addPolicy(policy, options);
 }
 
 const WORD = /^[a-z]{1,24}$/;
