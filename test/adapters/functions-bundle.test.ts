@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readdir } from "node:fs/promises";
 import Module from "node:module";
 import { tmpdir } from "node:os";
@@ -43,6 +43,9 @@ function fakeWorker(): Registration[] {
   return registered;
 }
 
+/** A handler's answer body, read as a fetch Response reads it. */
+const bodyOf = (reply: { body?: unknown }) => new Response(reply.body as ConstructorParameters<typeof Response>[0]);
+
 const DIST = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The Functions bundle (package.json "main", built by tools/bundle.mjs) as the host loads it. */
@@ -50,7 +53,7 @@ describe("the Functions bundle (dist/functions.mjs)", () => {
   const azurite = useAzurite();
   const registered = fakeWorker();
   let fromBundle: Registration[];
-  let bundle: typeof import("../../functions/registry.js");
+  let bundle: typeof import("../../functions/registry.js") & typeof import("../../functions/token.js");
 
   before(async () => {
     const id = randomBytes(4).toString("hex");
@@ -93,5 +96,42 @@ describe("the Functions bundle (dist/functions.mjs)", () => {
     assert.equal(reply.status, 401);
     const headers = reply.headers as Record<string, string>;
     assert.match(headers["www-authenticate"] ?? "", /^Bearer realm=/);
+  });
+
+  it("pushes and pulls a blob through its chunks (the blob SDK and the download transport included)", async () => {
+    const context = () => new InvocationContext({ logHandler() {} });
+    const basic = Buffer.from("admin:functions-bundle-password").toString("base64");
+    const token = await bundle.tokenHandler(
+      new HttpRequest({
+        method: "GET",
+        url: "http://func.test/token?service=stowage&scope=repository:fnb/app:push,pull",
+        headers: { authorization: `Basic ${basic}` },
+      }),
+      context(),
+    );
+    assert.equal(token.status, 200);
+    const bearer = `Bearer ${((await bodyOf(token).json()) as { token: string }).token}`;
+    const layer = randomBytes(200_000);
+    const digest = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
+    const pushed = await bundle.registryHandler(
+      new HttpRequest({
+        method: "POST",
+        url: `http://func.test/v2/fnb/app/blobs/uploads/?digest=${digest}`,
+        headers: { authorization: bearer, "content-type": "application/octet-stream" },
+        body: { bytes: layer },
+      }),
+      context(),
+    );
+    assert.equal(pushed.status, 201);
+    const pulled = await bundle.registryHandler(
+      new HttpRequest({
+        method: "GET",
+        url: `http://func.test/v2/fnb/app/blobs/${digest}`,
+        headers: { authorization: bearer },
+      }),
+      context(),
+    );
+    assert.equal(pulled.status, 200);
+    assert.deepEqual(Buffer.from(await bodyOf(pulled).arrayBuffer()), layer);
   });
 });

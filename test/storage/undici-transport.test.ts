@@ -39,16 +39,14 @@ async function bytesOf(stream: NodeJS.ReadableStream | undefined): Promise<Buffe
 }
 
 describe("undici transport for blob reads", () => {
-  it("downloads whole blobs and ranges, and reads properties, through undici; uploads go the SDK's way", async () => {
+  it("downloads whole blobs and ranges through undici; every other call goes the SDK's way", async () => {
     const seen: string[] = [];
     const blobs = container(azurite().connectionString, "reads", seen);
     await blobs.create();
-    assert.deepEqual(seen, ["PUT /devstoreaccount1/reads"], "a request without a body is undici's");
-    seen.length = 0;
     const data = randomBytes(3 * 1024 * 1024 + 17);
     const blob = blobs.getBlockBlobClient("layer");
     await blob.uploadData(data);
-    assert.deepEqual(seen, [], "a request with a body is not undici's");
+    assert.deepEqual(seen, [], "only downloads are undici's");
 
     assert.deepEqual(await bytesOf((await blob.download()).readableStreamBody), data);
     const range = await blob.download(1000, 70_000);
@@ -57,11 +55,7 @@ describe("undici transport for blob reads", () => {
     const properties = await blob.getProperties();
     assert.equal(properties.contentLength, data.byteLength);
     assert.equal(properties.etag, range.etag);
-    assert.deepEqual(seen, [
-      "GET /devstoreaccount1/reads/layer",
-      "GET /devstoreaccount1/reads/layer",
-      "HEAD /devstoreaccount1/reads/layer",
-    ]);
+    assert.deepEqual(seen, ["GET /devstoreaccount1/reads/layer", "GET /devstoreaccount1/reads/layer"]);
   });
 
   it("fails a missing blob as the SDK's own client does (status and storage error code)", async () => {

@@ -6,7 +6,7 @@ import {
   type PipelineRequest,
   type PipelineResponse,
 } from "@azure/core-rest-pipeline";
-import { Agent, request as send, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 
 /**
  * An Azure SDK transport that receives answers with undici instead of node:http. node:http's
@@ -15,20 +15,31 @@ import { Agent, request as send, type Dispatcher } from "undici";
  * relaying a layer (a pull the server streams) spent most of its CPU there.
  *
  * A policy placed after the Sign phase, so it sends the request exactly as signed and every
- * other policy (retries, call metrics, error parsing) still applies. Only requests without a
- * body go this way (a download, a read, a delete); uploads, and anything the SDK's client
+ * other policy (retries, call metrics, error parsing) still applies. Only downloads go this way
+ * (a GET whose answer the caller streams); every other call, and anything the SDK's client
  * treats specially (a proxy's agent, TLS settings, progress callbacks, compressed answers),
- * go on to the SDK's own HTTP client unchanged.
+ * goes on to the SDK's own HTTP client unchanged. undici itself is imported by the first
+ * download: it adds about 7 MiB of RSS that a server which never streams a blob does not need.
  */
-export function undiciTransportPolicy(dispatcher: Dispatcher = new Agent()): PipelinePolicy {
+export function undiciTransportPolicy(dispatcher?: Dispatcher): PipelinePolicy {
   return {
     name: "stowageUndiciTransport",
-    sendRequest: (request, next) => (handledHere(request) ? receive(request, dispatcher) : next(request)),
+    sendRequest: async (request, next) =>
+      handledHere(request) ? receive(request, dispatcher ?? (await sharedAgent())) : next(request),
   };
+}
+
+let agent: Promise<Dispatcher> | undefined;
+
+function sharedAgent(): Promise<Dispatcher> {
+  // `default`: bundled, a CommonJS package's dynamic import has no named exports
+  return (agent ??= import("undici").then(({ default: undici }) => new undici.Agent()));
 }
 
 function handledHere(request: PipelineRequest): boolean {
   return (
+    request.method === "GET" &&
+    (request.streamResponseStatusCodes?.size ?? 0) > 0 &&
     request.body === undefined &&
     request.multipartBody === undefined &&
     request.agent === undefined &&
@@ -43,9 +54,11 @@ function handledHere(request: PipelineRequest): boolean {
 async function receive(request: PipelineRequest, dispatcher: Dispatcher): Promise<PipelineResponse> {
   let answer: Dispatcher.ResponseData;
   try {
-    answer = await send(request.url, {
-      dispatcher,
-      method: request.method as Dispatcher.HttpMethod,
+    const url = new URL(request.url);
+    answer = await dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: "GET",
       headers: request.headers.toJSON(),
       signal: request.abortSignal,
       // as the default client: `timeout` bounds the wait for the answer's headers, not its body
@@ -59,9 +72,7 @@ async function receive(request: PipelineRequest, dispatcher: Dispatcher): Promis
   }
   const response: PipelineResponse = { request, status: answer.statusCode, headers: headersOf(answer.headers) };
   const streamed = request.streamResponseStatusCodes;
-  if (request.method === "HEAD") {
-    answer.body.resume();
-  } else if (streamed?.has(answer.statusCode) || streamed?.has(Number.POSITIVE_INFINITY)) {
+  if (streamed?.has(answer.statusCode) || streamed?.has(Number.POSITIVE_INFINITY)) {
     response.readableStreamBody = answer.body;
   } else {
     response.bodyAsText = await answer.body.text();
