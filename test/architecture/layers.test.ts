@@ -54,8 +54,8 @@ function violations(filter: (file: SourceFile) => boolean, forbidden: (target: s
 }
 
 describe("architecture: dependencies point one way", () => {
-  it("only storage/azure uses the Azure storage, Key Vault and identity SDKs", () => {
-    const sdk = /^@azure\/(storage-|data-tables|keyvault-|identity|core-)/;
+  it("only storage/azure uses the Azure storage, Key Vault and identity SDKs and their download transport", () => {
+    const sdk = /^(@azure\/(storage-|data-tables|keyvault-|identity|core-)|undici$)/;
     const users = files.filter((f) => f.packages.some((p) => sdk.test(p))).map((f) => f.path);
     assert.deepEqual(
       users.filter((path) => !under("shared/storage/azure")(path)),
