@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { BlobSASPermissions, BlobServiceClient } from "@azure/storage-blob";
-import { send } from "./http.js";
+import { download as get } from "./http.js";
 import { drainAndHash, HashingTap, MiB, type Pattern } from "./pattern.js";
 import { now, throughput, type Throughput } from "./timing.js";
 
@@ -9,10 +9,12 @@ const PARALLEL = 3;
 
 export interface Ceiling {
   upload: Throughput;
+  /** The download by the storage SDK (its node:http client). */
   download: Throughput;
   /**
-   * The same download through a read SAS URL with the bench's own HTTP client, the one the
-   * registry pulls are read with (a 307 pull is exactly this after one redirect).
+   * The same download through a read SAS URL with the bench's own download client, the one the
+   * registry pulls are read with (a 307 pull is exactly this after one redirect): the pull
+   * targets' reference.
    */
   downloadSameClient: Throughput;
   digest: string;
@@ -74,9 +76,9 @@ export async function measureAzuriteCeiling(
       expiresOn: new Date(Date.now() + timeoutMs),
     });
     const plainStarted = now();
-    const res = await send(sas, { method: "GET", timeoutMs });
-    if (res.statusCode !== 200) throw new Error(`Azurite SAS download: ${res.statusCode}`);
-    const plain = await drainAndHash(res, pattern.size);
+    const res = await get(sas, timeoutMs);
+    if (res.status !== 200) throw new Error(`Azurite SAS download: ${res.status}`);
+    const plain = await drainAndHash(res.body, pattern.size);
     const downloadSameClient = throughput(plain.bytes, plainStarted);
     if (plain.digest !== tap.digest()) throw new Error("Azurite SAS download mismatch");
     return { upload, download, downloadSameClient, digest: tap.digest() };

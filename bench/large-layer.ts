@@ -1,4 +1,4 @@
-import { call, expectStatus, keepAliveAgent, location, send, withQuery } from "./http.js";
+import { call, download, expectStatus, keepAliveAgent, location, withQuery } from "./http.js";
 import { drainAndHash, HashingTap, type Pattern } from "./pattern.js";
 import { cpuMs, RssSampler, rssMiB, type RssSummary } from "./rss.js";
 import type { Target } from "./target.js";
@@ -88,19 +88,19 @@ export async function pullLargeLayer(
   try {
     const cpuBefore = cpuMs(target.pid);
     const started = now();
-    let res = await send(`${target.url}/v2/${repository}/blobs/${digest}`, { method: "GET", timeoutMs });
-    const redirected = res.statusCode === 307;
+    let res = await download(`${target.url}/v2/${repository}/blobs/${digest}`, timeoutMs);
+    const redirected = res.status === 307;
     if (redirected) {
-      res.resume();
+      await res.body.dump();
       const to = res.headers.location;
       if (!to) throw new Error("GET blob: 307 without Location");
-      res = await send(new URL(to, target.url), { method: "GET", timeoutMs });
+      res = await download(new URL(to, target.url), timeoutMs);
     }
-    if (res.statusCode !== 200) {
-      res.resume();
-      throw new Error(`GET blob: expected 200, got ${res.statusCode}`);
+    if (res.status !== 200) {
+      await res.body.dump();
+      throw new Error(`GET blob: expected 200, got ${res.status}`);
     }
-    const read = await drainAndHash(res, size);
+    const read = await drainAndHash(res.body, size);
     const pull = throughput(read.bytes, started);
     const serverCpuMs = cpuMs(target.pid) - cpuBefore;
     const pullRss = sampler.stop();
