@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import type { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { RestError } from "@azure/core-rest-pipeline";
@@ -36,6 +36,33 @@ async function bytesOf(stream: NodeJS.ReadableStream | undefined): Promise<Buffe
   const chunks: Buffer[] = [];
   for await (const chunk of stream as Readable) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * A TCP relay to `port` that breaks the first connection once `cutAfter` bytes of answers have
+ * gone through it (a storage front end dropping a download part-way); later ones pass whole.
+ */
+async function cuttingRelay(port: number, cutAfter: number): Promise<{ port: number; server: Server }> {
+  let first = true;
+  const server = createServer((client) => {
+    const upstream = connect(port, "127.0.0.1");
+    const cut = first;
+    first = false;
+    let passed = 0;
+    client.pipe(upstream);
+    upstream.on("data", (chunk: Buffer) => {
+      passed += chunk.byteLength;
+      if (cut && passed > cutAfter) {
+        client.destroy();
+        upstream.destroy();
+      } else client.write(chunk);
+    });
+    upstream.on("end", () => client.end());
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as { port: number }).port, server };
 }
 
 describe("undici transport for blob reads", () => {
@@ -74,6 +101,26 @@ describe("undici transport for blob reads", () => {
     assert.deepEqual(viaUndici, await failure(container(connection, "errors")));
     assert.deepEqual(viaUndici, { status: 404, code: "BlobNotFound", name: "RestError" });
     assert.deepEqual(seen, ["GET /devstoreaccount1/errors/missing"]);
+  });
+
+  it("resumes a download that breaks part-way from where it broke (the blob SDK's retry)", async () => {
+    const data = randomBytes(4 * 1024 * 1024);
+    const writer = container(azurite().connectionString, "broken");
+    await writer.create();
+    await writer.getBlockBlobClient("layer").uploadData(data);
+    const relay = await cuttingRelay(azurite().ports.blob, 1024 * 1024);
+    try {
+      const connection = azurite().connectionString.replace(
+        /BlobEndpoint=http:\/\/[^/]+/,
+        `BlobEndpoint=http://127.0.0.1:${relay.port}`,
+      );
+      const seen: string[] = [];
+      const response = await container(connection, "broken", seen).getBlobClient("layer").download();
+      assert.deepEqual(await bytesOf(response.readableStreamBody), data);
+      assert.deepEqual(seen, ["GET /devstoreaccount1/broken/layer", "GET /devstoreaccount1/broken/layer"]);
+    } finally {
+      relay.server.close();
+    }
   });
 
   it("turns a refused connection into a send error the SDK retries", async () => {
