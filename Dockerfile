@@ -3,7 +3,7 @@
 #   docker build -t stowage:0.1.0 .
 #   docker run --read-only -p 5000:5000 -e STOWAGE_STORAGE_CONNECTION_STRING=... stowage:0.1.0
 #
-# NODE_IMAGE is any Debian-based image with Node.js 20 at /usr/local/bin/node or /usr/bin/node
+# NODE_IMAGE is any Debian-based image with Node.js 20 (20.18.1 or later) at /usr/local/bin/node or /usr/bin/node
 # (default: the official slim image). Where no public registry is reachable, build one locally
 # and pass it with --build-arg NODE_IMAGE=... (see README, "Air-gapped install").
 ARG NODE_IMAGE=node:20-bookworm-slim

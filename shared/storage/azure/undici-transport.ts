@@ -20,6 +20,9 @@ import type { Dispatcher } from "undici";
  * treats specially (a proxy's agent, TLS settings, progress callbacks, compressed answers),
  * goes on to the SDK's own HTTP client unchanged. undici itself is imported by the first
  * download: it adds about 7 MiB of RSS that a server which never streams a blob does not need.
+ * Unlike node:http, undici's Agent bounds a connect (10 s) and a stall of storage's answer
+ * (300 s without bytes while the reader reads; a paused reader never times out), and the blob
+ * SDK resumes a body that stalled from where it stopped.
  */
 export function undiciTransportPolicy(dispatcher?: Dispatcher): PipelinePolicy {
   return {
@@ -51,7 +54,25 @@ function handledHere(request: PipelineRequest): boolean {
   );
 }
 
+/** What the SDK's own client throws when the caller's signal ends a call; the retry policies stop on its name. */
+class AbortError extends Error {
+  override name = "AbortError";
+}
+
+/**
+ * undici's codes for a connection that broke, among them a kept-alive one the server had just
+ * closed: as node:http reports them (ECONNRESET), which the storage retry policy retries.
+ */
+const BROKEN_CONNECTION = new Set(["UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
 async function receive(request: PipelineRequest, dispatcher: Dispatcher): Promise<PipelineResponse> {
+  const caller = request.abortSignal;
+  if (caller?.aborted) throw new AbortError("The operation was aborted. Request has already been canceled.");
+  // as the SDK's client: the caller's abort, whatever its reason, ends the call as an AbortError
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  caller?.addEventListener("abort", onAbort);
+  const release = () => caller?.removeEventListener("abort", onAbort);
   let answer: Dispatcher.ResponseData;
   try {
     const url = new URL(request.url);
@@ -60,16 +81,18 @@ async function receive(request: PipelineRequest, dispatcher: Dispatcher): Promis
       path: `${url.pathname}${url.search}`,
       method: "GET",
       headers: request.headers.toJSON(),
-      signal: request.abortSignal,
+      signal: abort.signal,
       // as the default client: `timeout` bounds the wait for the answer's headers, not its body
       ...(request.timeout > 0 ? { headersTimeout: request.timeout } : {}),
     });
   } catch (error) {
-    // the SDKs' retry policies know an abort by its name and a failed send by this code
-    if ((error as Error).name === "AbortError") throw error;
+    release();
+    if (caller?.aborted) throw new AbortError("The operation was aborted.", { cause: error });
     const { message, code } = error as { message: string; code?: string };
-    throw new RestError(message, { code: code ?? RestError.REQUEST_SEND_ERROR, request });
+    const known = code !== undefined && BROKEN_CONNECTION.has(code) ? "ECONNRESET" : code;
+    throw new RestError(message, { code: known ?? RestError.REQUEST_SEND_ERROR, request });
   }
+  answer.body.once("close", release);
   const response: PipelineResponse = { request, status: answer.statusCode, headers: headersOf(answer.headers) };
   const streamed = request.streamResponseStatusCodes;
   if (streamed?.has(answer.statusCode) || streamed?.has(Number.POSITIVE_INFINITY)) {
