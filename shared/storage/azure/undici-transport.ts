@@ -11,7 +11,7 @@ import type { Dispatcher } from "undici";
 /**
  * An Azure SDK transport that receives answers with undici instead of node:http. node:http's
  * response parser copies every chunk of a body into a new Buffer: receiving 256 MiB from
- * Azurite cost 0.75-1.5 s of CPU with it and 0.15-0.3 s with undici on the bench machine, and
+ * Azurite cost 0.75-1.8 s of CPU with it and 0.15-0.3 s with undici on the bench machine, and
  * relaying a layer (a pull the server streams) spent most of its CPU there.
  *
  * A policy placed after the Sign phase, so it sends the request exactly as signed and every
