@@ -40,7 +40,10 @@ export async function writeBlocks(
   // Buffers whose block has been staged are refilled, not dropped: a multi-GiB layer then
   // cycles through concurrency + 1 buffers instead of leaving garbage for the GC to find.
   const spare: Buffer[] = [];
-  let block: Buffer = Buffer.allocUnsafe(options.blockSize);
+  // The first block starts small and grows to blockSize only if the body does: most blobs
+  // (configs, small layers) are far smaller than a block, and a fresh 8 MiB buffer per upload
+  // made the garbage collector most of a small blob's CPU.
+  let block: Buffer = Buffer.allocUnsafe(Math.min(options.blockSize, FIRST_BUFFER_BYTES));
   let filled = 0;
   let bytes = 0;
 
@@ -68,7 +71,8 @@ export async function writeBlocks(
       bytes += chunk.byteLength;
       let offset = 0;
       while (offset < chunk.byteLength) {
-        const n = Math.min(chunk.byteLength - offset, options.blockSize - filled);
+        if (filled === block.byteLength) block = grown(block, options.blockSize);
+        const n = Math.min(chunk.byteLength - offset, block.byteLength - filled);
         block.set(chunk.subarray(offset, offset + n), filled);
         filled += n;
         offset += n;
@@ -87,6 +91,16 @@ export async function writeBlocks(
   }
   if (failure) throw failure;
   return { blockIds, bytes };
+}
+
+/** The size the first block's buffer starts at. */
+const FIRST_BUFFER_BYTES = 256 * 1024;
+
+/** A full buffer's bytes in one four times its size (at most `limit`). */
+function grown(full: Buffer, limit: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.min(limit, full.byteLength * 4));
+  full.copy(bigger);
+  return bigger;
 }
 
 /** Block ids that no other writer's collide with. */
