@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { BlobStore } from "../storage/ports/blob-store.js";
+import type { Body } from "./body.js";
 import type { Hasher } from "./hasher.js";
 
 export interface BlockWriterOptions {
@@ -26,7 +27,8 @@ export interface WrittenBlocks {
 export async function writeBlocks(
   blobs: BlobStore,
   blobName: string,
-  body: AsyncIterable<Uint8Array>,
+  /** null: no body (an empty blob). */
+  body: Body,
   hasher: Hasher,
   options: BlockWriterOptions & {
     /** If the body fits in one block, stage nothing and return it: the caller writes it with one call (BlobStore.create). */
@@ -66,7 +68,7 @@ export async function writeBlocks(
   };
 
   try {
-    for await (const chunk of body) {
+    for await (const chunk of body ?? []) {
       hasher.update(chunk);
       bytes += chunk.byteLength;
       let offset = 0;

@@ -43,7 +43,10 @@ export class RegistryError extends Error {
 
 /** The chunk does not start at the upload's offset: the client is told where it stands. */
 /** `state`: the sealed upload state the client sent, for the Location of the answer. */
-export function outOfOrder(repository: string, id: string, offset: number, state?: string): RegistryError {
+export function outOfOrder(
+  { repository, id, offset }: { repository: string; id: string; offset: number },
+  state: string | undefined,
+): RegistryError {
   return new RegistryError("UPLOAD_OUT_OF_ORDER", "chunk does not start at the current upload offset", {
     repository,
     id,

@@ -126,7 +126,7 @@ export class UploadService implements Uploads {
   /** PATCH: append a chunk (or the whole stream). */
   async append(upload: UploadRef, body: Body, range?: ChunkRange): Promise<UploadProgress> {
     const session = await this.resolve(upload);
-    if (range && range.start !== session.offset) throw behind(session, upload.state);
+    if (range && range.start !== session.offset) throw outOfOrder(session, upload.state);
     // a declared chunk will likely be followed by more: keep a resumable hash
     const chunk = range ? declaredChunk(body, range) : body;
     const next = await this.appendBody(session, upload.state, chunk, range ? "chunk" : "stream");
@@ -238,7 +238,7 @@ export class UploadService implements Uploads {
    */
   private async conflict(session: UploadSession, state: string | undefined): Promise<RegistryError> {
     const open = await this.metadata.getUpload(session.repository, session.id);
-    return open ? behind(session, state) : unknownUpload(session.id);
+    return open ? outOfOrder(session, state) : unknownUpload(session.id);
   }
 
   private seal(session: UploadSession): Promise<string> {
@@ -306,7 +306,8 @@ export class UploadService implements Uploads {
       throw error;
     });
     // changed since the state (the commit's etag condition would refuse it anyway)
-    if (bytes.byteLength !== session.offset || bytes.byteLength > this.options.blockSize) throw behind(session, state);
+    if (bytes.byteLength !== session.offset || bytes.byteLength > this.options.blockSize)
+      throw outOfOrder(session, state);
     const id = blockId(newNonce(), 0);
     await this.blobs.stageBlock(blobName, id, bytes);
     return [id];
@@ -320,7 +321,7 @@ export class UploadService implements Uploads {
   private async freeze(session: UploadSession, state: string | undefined): Promise<UploadSession> {
     const blobName = uploadBlobName(session.id);
     const digestSoFar = session.blobEtag === null ? fastHasher().digest() : (await finishHash(session)).digestSoFar;
-    if (!digestSoFar) throw behind(session, state); // every state we seal has one
+    if (!digestSoFar) throw outOfOrder(session, state); // every state we seal has one
     try {
       const note: BlobNote = { digest: digestSoFar, frozen: true };
       const blobEtag =
@@ -345,7 +346,7 @@ export class UploadService implements Uploads {
   private async writeWhole(id: string, body: Body, digest: string): Promise<BlobRecord> {
     const hasher = fastHasher(parseDigest(digest).algorithm);
     const blobName = uploadBlobName(id);
-    const written = await writeBlocks(this.blobs, blobName, body ?? emptyBody(), hasher, {
+    const written = await writeBlocks(this.blobs, blobName, body, hasher, {
       ...this.options,
       whole: true,
     });
@@ -398,10 +399,3 @@ export class UploadService implements Uploads {
     await this.blobs.delete(blobName);
   }
 }
-
-/** The spec's answer to a chunk that no longer starts where the upload stands (416). */
-function behind(session: UploadSession, state: string | undefined): RegistryError {
-  return outOfOrder(session.repository, session.id, session.offset, state);
-}
-
-async function* emptyBody(): AsyncIterable<Uint8Array> {}

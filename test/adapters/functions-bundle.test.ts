@@ -98,7 +98,7 @@ describe("the Functions bundle (dist/functions.mjs)", () => {
     assert.match(headers["www-authenticate"] ?? "", /^Bearer realm=/);
   });
 
-  it("pushes and pulls a blob through its chunks (the blob SDK and the download transport included)", async () => {
+  it("pushes and pulls a blob through its chunks (the blob SDK and undici, both loaded on first use)", async () => {
     const context = () => new InvocationContext({ logHandler() {} });
     const basic = Buffer.from("admin:functions-bundle-password").toString("base64");
     const token = await bundle.tokenHandler(
