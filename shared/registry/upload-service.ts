@@ -346,10 +346,7 @@ export class UploadService implements Uploads {
   private async writeWhole(id: string, body: Body, digest: string): Promise<BlobRecord> {
     const hasher = fastHasher(parseDigest(digest).algorithm);
     const blobName = uploadBlobName(id);
-    const written = await writeBlocks(this.blobs, blobName, body, hasher, {
-      ...this.options,
-      whole: true,
-    });
+    const written = await writeBlocks(this.blobs, blobName, body, hasher, { ...this.options, whole: true });
     const actual = hasher.digest();
     if (actual !== digest) {
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
