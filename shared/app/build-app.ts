@@ -40,6 +40,7 @@ import { connectAzureStorage, type AzureStorage, type StorageConnection } from "
 import type { MessageReceiver, MessageSender } from "../storage/ports/message-queue.js";
 import type { SecretStore } from "../storage/ports/secret-store.js";
 import { DeadLetters } from "../webhooks/dead-letters.js";
+import { EventInterest, SUBSCRIPTIONS_MAX_AGE_MS, subscribedEvents } from "../webhooks/event-interest.js";
 import { deliveryQueueName, type DeliveryTask } from "../webhooks/delivery-task.js";
 import { SubscriptionDirectory } from "../webhooks/subscriptions.js";
 import { WebhookService } from "../webhooks/webhook-service.js";
@@ -145,7 +146,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const events = queued(storage.queue<RegistryEvent>(config.events.queue), "events");
   const deliveries = queued(storage.queue<DeliveryTask>(deliveryQueueName(config.events.queue)), "deliveries");
   const webhooks = buildWebhooks(config, storage, { events, deliveries }, log, observability);
-  const eventSink = metrics ? countedEvents(events, metrics) : events;
+  // an event no subscription wants is not queued (the fan-out would only drop it)
+  const interest = new EventInterest(webhooks.directory, { maxAgeMs: SUBSCRIPTIONS_MAX_AGE_MS, now });
+  const eventSink = subscribedEvents(metrics ? countedEvents(events, metrics) : events, interest);
   const observe = observability.appObserver;
   const lifecycle = new LifecycleService({ ...storage.registry, collection: storage.collection }, service.uploads, {
     ...config.gc,

@@ -5,10 +5,13 @@ export type SubscriptionOrigin = "STOWAGE_WEBHOOKS" | "storage";
 
 /**
  * Every subscription: those of STOWAGE_WEBHOOKS (read-only here) and those managed with the
- * CLI in storage, in one namespace. Storage is read on every use, so a CLI change applies to
- * the next event without restarting anything.
+ * CLI in storage, in one namespace. Delivery reads storage on every use, so a CLI change
+ * applies to the next event delivered without restarting anything (whether an event is queued
+ * at all is decided from a recent copy: see event-interest.ts).
  */
 export class SubscriptionDirectory {
+  private changes = 0;
+
   constructor(
     private readonly configured: readonly Subscription[],
     private readonly store: SubscriptionStore,
@@ -22,6 +25,11 @@ export class SubscriptionDirectory {
     ];
   }
 
+  /** Counts the changes made through this instance (a copy of the list older than one is stale). */
+  get generation(): number {
+    return this.changes;
+  }
+
   async get(name: string): Promise<Subscription | undefined> {
     const configured = this.fromConfig(name);
     if (configured) return configured;
@@ -33,12 +41,14 @@ export class SubscriptionDirectory {
     if (this.fromConfig(subscription.name) || !(await this.store.create(subscription))) {
       throw new SubscriptionError(`a subscription named "${subscription.name}" exists`);
     }
+    this.changes++;
   }
 
   async remove(name: string): Promise<void> {
     if (this.fromConfig(name))
       throw new SubscriptionError(`"${name}" comes from STOWAGE_WEBHOOKS: change that setting`);
     if (!(await this.store.delete(name))) throw new SubscriptionError(`no subscription named "${name}"`);
+    this.changes++;
   }
 
   private fromConfig(name: string): Subscription | undefined {

@@ -2,14 +2,24 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { QueueClient } from "@azure/storage-queue";
+import { openAccess } from "../../shared/http/authorizer.js";
 import { notifyingRegistry } from "../../shared/events/notifying-registry.js";
 import { RegistryError } from "../../shared/registry/errors.js";
 import type { Manifests } from "../../shared/registry/manifest-service.js";
 import { RegistryService, type Registry } from "../../shared/registry/registry-service.js";
 import type { RegistryEvent } from "../../shared/events/registry-event.js";
 import { useAzurite } from "../helpers/azurite.js";
-import { createTestRegistry, handBuiltRegistry, SMALL_REGISTRY, type TestRegistry } from "../helpers/registry.js";
+import {
+  createTestApp,
+  createTestRegistry,
+  handBuiltRegistry,
+  SMALL_REGISTRY,
+  type TestRegistry,
+} from "../helpers/registry.js";
 import { assertError, OCI_MANIFEST, pushBlob, pushImage, withQuery } from "./support.js";
+
+/** A subscription that wants every event (never delivered here: these registries run no pollers). */
+const LISTENING = { STOWAGE_WEBHOOKS: JSON.stringify([{ name: "all", url: "http://127.0.0.1:9/unused" }]) };
 
 /** Events are queued before a change is acknowledged (the delivery side reads the queue). */
 describe("Registry events", () => {
@@ -18,13 +28,15 @@ describe("Registry events", () => {
 
   before(async () => {
     registry = await createTestRegistry(azurite().connectionString, {
+      ...LISTENING,
       STOWAGE_EVENT_ACTIONS: "push,delete,pull,mount",
     });
   });
 
   /** Takes every queued event (the queue is this registry's own). */
-  async function drain(reg: TestRegistry): Promise<RegistryEvent[]> {
+  async function drain(reg: Pick<TestRegistry, "config">): Promise<RegistryEvent[]> {
     const queue = new QueueClient(azurite().connectionString, reg.config.events.queue);
+    await queue.createIfNotExists(); // made by the first event or poll: a registry that queued nothing has none
     const events: RegistryEvent[] = [];
     for (;;) {
       const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: 32 });
@@ -61,6 +73,7 @@ describe("Registry events", () => {
 
   it("with STOWAGE_PUBLIC_URL the event URL is the public one, whatever Host the pusher sent", async () => {
     const published = await createTestRegistry(azurite().connectionString, {
+      ...LISTENING,
       STOWAGE_EVENT_ACTIONS: "push",
       STOWAGE_PUBLIC_URL: "https://registry.example.com",
     });
@@ -91,6 +104,7 @@ describe("Registry events", () => {
 
   it("with STOWAGE_EVENT_BLOBS, each blob pushed (whole or by session) and pulled queues an event too", async () => {
     const blobs = await createTestRegistry(azurite().connectionString, {
+      ...LISTENING,
       STOWAGE_EVENT_ACTIONS: "push,pull",
       STOWAGE_EVENT_BLOBS: "true",
     });
@@ -117,12 +131,43 @@ describe("Registry events", () => {
   });
 
   it("by default only pushes and deletes produce events", async () => {
-    const plain = await createTestRegistry(azurite().connectionString);
+    const plain = await createTestRegistry(azurite().connectionString, LISTENING);
     await pushImage(plain, "events/default", "v1");
     await plain.fetch("/v2/events/default/manifests/v1");
     assert.deepEqual(
       (await drain(plain)).map((e) => e.action),
       ["push"],
+    );
+  });
+
+  it("an event no subscription wants is not queued; one added through this instance gets the next at once", async () => {
+    const app = await createTestApp(
+      azurite().connectionString,
+      {
+        STOWAGE_EVENT_ACTIONS: "push,delete",
+        STOWAGE_WEBHOOKS: JSON.stringify([
+          { name: "team-deletes", url: "http://127.0.0.1:9/unused", actions: ["delete"], repositories: ["team/*"] },
+        ]),
+      },
+      { authorizer: openAccess },
+    );
+    const quiet = await pushImage(app, "events/quiet", "v1");
+    await pushImage(app, "team/app", "v1");
+    assert.equal((await app.fetch(`/v2/events/quiet/manifests/v1`, { method: "DELETE" })).status, 202);
+    assert.deepEqual(await drain(app), [], "no subscription wants these pushes, nor a delete outside team/*");
+
+    assert.equal((await app.fetch(`/v2/team/app/manifests/v1`, { method: "DELETE" })).status, 202);
+    assert.deepEqual(
+      (await drain(app)).map((e) => `${e.action} ${e.target.repository}`),
+      ["delete team/app"],
+    );
+
+    await app.webhooks.directory.add({ name: "quiet", url: "http://127.0.0.1:9/unused", repositories: ["events/*"] });
+    await app.fetch(`/v2/events/quiet/manifests/${quiet.digest}`, { method: "DELETE" });
+    assert.deepEqual(
+      (await drain(app)).map((e) => `${e.action} ${e.target.repository} ${e.target.digest}`),
+      [`delete events/quiet ${quiet.digest}`],
+      "the subscription added here counts from the next event",
     );
   });
 
