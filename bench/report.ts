@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { BenchResults, TargetResults } from "./results.js";
 import { callCount, callNote, rawRateForCalls, storageLegend, storageRows } from "./report-storage-rows.js";
+import { relayLines } from "./report-relay.js";
 import { UPLOAD_MODES } from "./small-image.js";
 
 export type Cell = number | string | undefined;
@@ -373,9 +374,13 @@ export function renderTable(results: BenchResults): string {
   const table = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
   const heading = "storage calls by kind, counted in the calls phase (per blob pushed, or per request):";
   const legend = storageLegend(results);
-  return [...table, ...(notes.length ? ["", heading, ...notes] : []), ...(legend.length ? ["", ...legend] : [])].join(
-    "\n",
-  );
+  const relay = relayLines(results);
+  return [
+    ...table,
+    ...(notes.length ? ["", heading, ...notes] : []),
+    ...(relay.length ? ["", ...relay] : []),
+    ...(legend.length ? ["", ...legend] : []),
+  ].join("\n");
 }
 
 export function renderSummary(results: BenchResults): string {

@@ -23,6 +23,7 @@ import { errorCount, renderSummary, renderTable, writeResults } from "./report.j
 import { phase, type BenchResults, type TargetResults } from "./results.js";
 import { loadSettings, type BenchSettings, type Phase } from "./settings.js";
 import { loadAverages } from "./timing.js";
+import { startRelayFloor } from "./relay-floor.js";
 import { runSkopeoPhase } from "./skopeo-phase.js";
 import { MANIFEST_ACCEPT, pushSmallImage, UnsupportedError, UPLOAD_MODES, type ImagePush } from "./small-image.js";
 import { countSmallBlobCalls } from "./small-blob-calls.js";
@@ -127,6 +128,14 @@ async function main(): Promise<number> {
           startStowage({ ...storage, env: { STOWAGE_BLOB_REDIRECT: "true" } }, "stowage-redirect"),
         )
       : undefined;
+    // the relay control: the same layer through the least a Node relay does (relay-server.ts)
+    const relay = has("push")
+      ? await phase(results.azurite.errors, "start the relay control", () =>
+          startRelayFloor(azurite.connectionString, `bench-relay-${id}`),
+        )
+      : undefined;
+    if (relay) results.relay = { errors: {} };
+    const transferTargets = relay && results.relay ? [...targets, { target: relay, results: results.relay }] : targets;
     try {
       for (let round = 1; round <= rounds; round++) {
         // a layer of its own per round: nothing a registry stored in an earlier round can be reused
@@ -140,7 +149,7 @@ async function main(): Promise<number> {
           results.azurite.ceiling = bestCeiling(results.azurite.ceiling, ceiling);
         }
         if (!has("push")) continue;
-        for (const { target, results: r } of targets) {
+        for (const { target, results: r } of transferTargets) {
           console.log(`${target.name}: ${settings.layerMiB} MiB layer${of}`);
           const repository = `bench/large-${id}-${round}`;
           const pushed = await phase(r.errors, "push", () =>
@@ -164,6 +173,7 @@ async function main(): Promise<number> {
       }
     } finally {
       await redirecting?.child.stop();
+      await relay?.child.stop();
     }
 
     if (has("skopeo")) {
