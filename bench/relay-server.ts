@@ -5,13 +5,16 @@
  * limits. A PATCH is hashed as it arrives and staged in 8 MiB blocks, 3 in flight, as Stowage
  * stages them (a streamed body of unknown length cannot go up as one Put Blob); the PUT checks
  * the digest and commits the block list; a GET pipes storage's answer to the socket. Storage is
- * reached with undici through a container SAS URL (RELAY_CONTAINER_URL). Run by relay-floor.ts,
- * on loopback only; a measuring instrument, not a registry.
+ * reached with undici through a container SAS URL (RELAY_CONTAINER_URL). A HEAD of a manifest by
+ * tag is one point read of a tag row through a table SAS URL (RELAY_TABLE_URL), as Stowage
+ * answers it, without the token check. Run by relay-floor.ts, on loopback only; a measuring
+ * instrument, not a registry.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { Agent, request } from "undici";
+import { relayPartitionKey } from "./relay-keys.js";
 
 const BLOCK = 8 * 1024 * 1024;
 const IN_FLIGHT = 3;
@@ -19,6 +22,7 @@ const IN_FLIGHT = 3;
 const MAX_UPLOADS = 16;
 
 const container = new URL(process.env.RELAY_CONTAINER_URL ?? "");
+const table = new URL(process.env.RELAY_TABLE_URL ?? "");
 const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
 const uploads = new Map<string, { blob: string; blocks: string[]; digest: string }>();
 /** Digest -> blob name, in memory: the control has no index table. */
@@ -92,6 +96,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     names.set(upload.digest, upload.blob);
     return void res.writeHead(201, { "docker-content-digest": upload.digest }).end();
   }
+  const tagged = /^\/v2\/(.+)\/manifests\/([\w][\w.-]{0,127})$/.exec(path);
+  if (req.method === "HEAD" && tagged) return headByTag(res, tagged[1] as string, tagged[2] as string);
   const digest = /\/blobs\/(sha256:[0-9a-f]{64})$/.exec(path)?.[1];
   if (req.method === "GET" && digest) {
     const answer = await storage(blobUrl(names.get(digest) ?? "none"), "GET");
@@ -103,6 +109,25 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return pipeline(answer.body, res);
   }
   res.writeHead(404).end();
+}
+
+async function headByTag(res: ServerResponse, repository: string, tag: string): Promise<void> {
+  const url = new URL(table);
+  url.pathname += `(PartitionKey='${encodeURIComponent(relayPartitionKey(repository))}',RowKey='tag%3A${tag}')`;
+  const headers = { accept: "application/json;odata=minimalmetadata", "x-ms-version": "2019-02-02" };
+  const answer = await request(url, { method: "GET", headers, dispatcher });
+  if (answer.statusCode !== 200) {
+    await answer.body.dump();
+    return void res.writeHead(404).end();
+  }
+  const row = (await answer.body.json()) as { digest: string; mediaType: string; size: string | number };
+  res
+    .writeHead(200, {
+      "docker-content-digest": row.digest,
+      "content-type": row.mediaType,
+      "content-length": String(Number(row.size)),
+    })
+    .end();
 }
 
 const server = createServer((req, res) => {

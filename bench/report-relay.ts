@@ -9,11 +9,11 @@ const x = (a: number | undefined, b: number | undefined) =>
  */
 export function relayLines(results: BenchResults): string[] {
   const relay = results.relay;
-  if (!relay?.largePush && !relay?.largePull) return [];
+  if (!relay?.largePush && !relay?.largePull && !relay?.headByTag) return [];
   const s = results.stowage;
   const c = results.azurite.ceiling;
   const lines = [
-    "relay control (relay-server.ts: hash, 8 MiB blocks, storage stream to socket; no registry work), same rounds:",
+    "relay control (relay-server.ts: the least a Node relay does; undici to storage; no auth, tables or limits):",
   ];
   const push = relay.largePush?.push.mbPerSecond;
   if (push !== undefined) {
@@ -29,6 +29,14 @@ export function relayLines(results: BenchResults): string[] {
       `  pull: ${pull.pull.mbPerSecond.toFixed(1)} MB/s, ${x(pull.pull.mbPerSecond, c?.downloadSameClient.mbPerSecond)} ` +
         `Azurite raw; Stowage is ${x(stowage?.pull.mbPerSecond, pull.pull.mbPerSecond)} of it; ` +
         `CPU ${pull.serverCpuMs} ms (Stowage ${stowage?.serverCpuMs ?? "-"})`,
+    );
+  }
+  const head = relay.headByTag?.requestsPerSecond;
+  if (head !== undefined) {
+    const d = "skipped" in results.distribution ? undefined : results.distribution.manifests?.headByTag;
+    lines.push(
+      `  manifest HEAD by tag (one point read, no token check): ${head.toFixed(0)} req/s, ` +
+        `${x(head, d?.requestsPerSecond)} distribution; Stowage is ${x(s.manifests?.headByTag.requestsPerSecond, head)} of it`,
     );
   }
   for (const [name, error] of Object.entries(relay.errors)) lines.push(`  ERROR ${name}: ${error.split("\n")[0]}`);

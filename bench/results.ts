@@ -67,8 +67,8 @@ export interface BenchResults {
   /** Raw Azurite: the blob transfer, and the table calls behind the manifest paths. */
   azurite: { ceiling?: Ceiling; tables?: TableCeiling; errors: Record<string, string> };
   stowage: TargetResults;
-  /** The relay control (relay-server.ts): the large layer through the least a Node relay does. */
-  relay?: TargetResults;
+  /** The relay control (relay-server.ts): the large layer, and a HEAD by tag, through the least a Node relay does. */
+  relay?: TargetResults & { headByTag?: LoadResult };
   distribution: (TargetResults & { version: string }) | { skipped: string };
 }
 

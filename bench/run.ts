@@ -23,7 +23,7 @@ import { errorCount, renderSummary, renderTable, writeResults } from "./report.j
 import { phase, type BenchResults, type TargetResults } from "./results.js";
 import { loadSettings, type BenchSettings, type Phase } from "./settings.js";
 import { loadAverages } from "./timing.js";
-import { startRelayFloor } from "./relay-floor.js";
+import { measureRelayHead, startRelayFloor } from "./relay-floor.js";
 import { runSkopeoPhase } from "./skopeo-phase.js";
 import { MANIFEST_ACCEPT, pushSmallImage, UnsupportedError, UPLOAD_MODES, type ImagePush } from "./small-image.js";
 import { countSmallBlobCalls } from "./small-blob-calls.js";
@@ -128,12 +128,13 @@ async function main(): Promise<number> {
           startStowage({ ...storage, env: { STOWAGE_BLOB_REDIRECT: "true" } }, "stowage-redirect"),
         )
       : undefined;
-    // the relay control: the same layer through the least a Node relay does (relay-server.ts)
-    const relay = has("push")
-      ? await phase(results.azurite.errors, "start the relay control", () =>
-          startRelayFloor(azurite.connectionString, `bench-relay-${id}`),
-        )
-      : undefined;
+    // the relay control: the same layer and HEADs through the least a Node relay does (relay-server.ts)
+    const relay =
+      has("push") || has("manifest")
+        ? await phase(results.azurite.errors, "start the relay control", () =>
+            startRelayFloor(azurite.connectionString),
+          )
+        : undefined;
     if (relay) results.relay = { errors: {} };
     const transferTargets = relay && results.relay ? [...targets, { target: relay, results: results.relay }] : targets;
     try {
@@ -173,7 +174,6 @@ async function main(): Promise<number> {
       }
     } finally {
       await redirecting?.child.stop();
-      await relay?.child.stop();
     }
 
     if (has("skopeo")) {
@@ -230,6 +230,13 @@ async function main(): Promise<number> {
             seconds: settings.loadSeconds,
             wrk,
           }),
+        );
+      }
+      const image = forManifests.get(stowage);
+      if (relay && results.relay && image) {
+        console.log("relay control:");
+        results.relay.headByTag = await phase(results.relay.errors, "HEAD by tag load", () =>
+          measureRelayHead(stowage, relay, `bench/small-${image.mode}-${id}`, image.tag, settings),
         );
       }
     }
