@@ -222,7 +222,7 @@ export class ManifestService implements Manifests {
   /** HEAD: metadata only. By tag this is a single point read. */
   async stat(repository: string, reference: string): Promise<ManifestStat> {
     if (!isDigest(reference)) {
-      const tag = await this.metadata.getTag(repository, reference);
+      const tag = await this.metadata.getTag(repository, reference, { content: false });
       if (!tag) throw unknown(reference);
       return tag;
     }

@@ -156,6 +156,11 @@ export function storageContract(name: string, open: () => Promise<StorageUnderTe
         const tag = await metadata.getTag(repository, "v1");
         assert.equal(tag?.digest, manifest.digest);
         assert.deepEqual(Buffer.from(tag?.content as Uint8Array), content, "small manifests ride in the tag row");
+        assert.deepEqual(
+          await metadata.getTag(repository, "v1", { content: false }),
+          { tag: "v1", digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.size },
+          "a HEAD's read leaves the manifest behind",
+        );
         assert.equal((await metadata.getManifest(repository, manifest.digest))?.mediaType, manifest.mediaType);
         assert.deepEqual(await metadata.listReferrers(repository, subject), [
           {

@@ -23,6 +23,9 @@ export interface MetadataTables {
   catalog: TableClient;
 }
 
+/** What a tag read without its manifest asks for. */
+const TAG_STAT = ["digest", "mediaType", "size"] as const;
+
 /**
  * MetadataStore over Azure Table Storage. Keeping everything about a repository in one
  * partition lets a manifest and its tag, or a finished upload's link and the removal of its
@@ -205,8 +208,9 @@ export class AzureMetadataStore implements MetadataStore {
     });
   }
 
-  async getTag(repository: string, tag: string): Promise<TagRecord | undefined> {
-    const row = await getRow(this.tables.repositories, encodeKey(repository), `tag:${tag}`);
+  async getTag(repository: string, tag: string, options = { content: true }): Promise<TagRecord | undefined> {
+    const select = options.content ? undefined : TAG_STAT;
+    const row = await getRow(this.tables.repositories, encodeKey(repository), `tag:${tag}`, select);
     if (!row) return undefined;
     const record: TagRecord = {
       tag,

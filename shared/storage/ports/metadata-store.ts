@@ -106,7 +106,8 @@ export interface MetadataStore {
   deleteTag(repository: string, tag: string): Promise<boolean>;
   /** Manifests in the repository whose subject is `subject`. */
   listReferrers(repository: string, subject: string): Promise<ReferrerRecord[]>;
-  getTag(repository: string, tag: string): Promise<TagRecord | undefined>;
+  /** A tag and what it points at; `content: false` leaves out the manifest a small one carries (a HEAD). */
+  getTag(repository: string, tag: string, options?: { content: boolean }): Promise<TagRecord | undefined>;
   listTags(repository: string, after: string | undefined, limit: number): Promise<Page<string>>;
 
   /** Adds a repository to the catalog (idempotent). */
