@@ -87,9 +87,16 @@ export function storageRows(results: BenchResults): Row[] {
 
 /** What the Azurite raw column holds for the manifest rows. */
 export function storageLegend(results: BenchResults): string[] {
+  const images = results.azurite.smallBlobs
+    ? [
+        "Azurite raw, image push rows: the storage calls the calls phase counts per blob, made straight from the SDKs",
+        "  in the same order and grouping, as many blobs at once, for as many blobs (no manifest PUT): Azurite's own time.",
+      ]
+    : [];
   const tables = results.azurite.tables;
-  if (!tables) return [];
+  if (!tables) return images;
   return [
+    ...images,
     "Azurite raw, manifest rows: storage ceilings measured with the SDK straight to Azurite, not targets.",
     `  GET/HEAD by tag: point reads of a tag row (${tables.entityBytes} B manifest inline) at the same connection count;`,
     "  a GET or HEAD by tag is exactly one point read. GET by digest is served from the server's cache (0 calls).",

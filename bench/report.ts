@@ -166,6 +166,7 @@ function rowsFor(results: BenchResults): Row[] {
       label: `image push, ${results.meta.smallImageShort}, ${mode}`,
       unit: "s",
       stowage: cell(s),
+      azurite: results.azurite.smallBlobs?.[mode],
       distribution: cell(d),
       digits: 2,
       ...(mode === "monolithic" ? {} : { target: atMost(1.5, "dist", cell(s), cell(d)) }),

@@ -65,7 +65,13 @@ export interface BenchResults {
   /** The client alone making and hashing the layer's bytes (no I/O): the push's upper bound here. */
   clientFloor?: Throughput;
   /** Raw Azurite: the blob transfer, and the table calls behind the manifest paths. */
-  azurite: { ceiling?: Ceiling; tables?: TableCeiling; errors: Record<string, string> };
+  azurite: {
+    ceiling?: Ceiling;
+    tables?: TableCeiling;
+    /** Seconds Azurite alone takes for the image push's storage calls per blob (small-blob-ceiling.ts). */
+    smallBlobs?: Partial<Record<UploadMode, number>>;
+    errors: Record<string, string>;
+  };
   stowage: TargetResults;
   /** The relay control (relay-server.ts): the large layer, and a HEAD by tag, through the least a Node relay does. */
   relay?: TargetResults & { headByTag?: LoadResult };

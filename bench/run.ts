@@ -25,6 +25,7 @@ import { loadSettings, type BenchSettings, type Phase } from "./settings.js";
 import { loadAverages } from "./timing.js";
 import { measureRelayHead, startRelayFloor } from "./relay-floor.js";
 import { runSkopeoPhase } from "./skopeo-phase.js";
+import { measureSmallBlobCeiling } from "./small-blob-ceiling.js";
 import { MANIFEST_ACCEPT, pushSmallImage, UnsupportedError, UPLOAD_MODES, type ImagePush } from "./small-image.js";
 import { countSmallBlobCalls } from "./small-blob-calls.js";
 import { StorageCallCounter } from "./storage-call-counter.js";
@@ -204,6 +205,13 @@ async function main(): Promise<number> {
     };
     if (has("small")) {
       console.log(`many small layers: ${smallImage}`);
+      results.azurite.smallBlobs = await phase(results.azurite.errors, "Azurite alone: the same calls per blob", () =>
+        measureSmallBlobCeiling(azurite.connectionString, {
+          count: settings.smallLayers,
+          size: settings.smallLayerKiB * 1024,
+          concurrency: settings.smallConcurrency,
+        }),
+      );
       for (const mode of UPLOAD_MODES) {
         for (const { target, results: r } of targets) {
           console.log(`${target.name}:`);
