@@ -1,5 +1,5 @@
 import type { RequestCalls } from "./manifest-calls.js";
-import type { Row } from "./report.js";
+import type { Row } from "./report-targets.js";
 import type { BenchResults } from "./results.js";
 
 /** ` (2 storage calls)` after a row's label, when the calls phase counted them. */

@@ -3,48 +3,8 @@ import { dirname, resolve } from "node:path";
 import type { BenchResults, TargetResults } from "./results.js";
 import { callCount, callNote, rawRateForCalls, storageLegend, storageRows } from "./report-storage-rows.js";
 import { relayLines } from "./report-relay.js";
+import { absolute, atLeast, atMost, type Cell, type Row } from "./report-targets.js";
 import { UPLOAD_MODES } from "./small-image.js";
-
-export type Cell = number | string | undefined;
-
-export interface Row {
-  label: string;
-  unit: string;
-  stowage: Cell;
-  azurite?: Cell;
-  distribution?: Cell;
-  digits?: number;
-  /** Detail printed under the table (e.g. storage calls by kind). */
-  stowageNote?: string;
-  /** The issue's target for this row: how it reads, and whether it was met (undefined: not measured). */
-  target?: Target;
-}
-
-interface Target {
-  text: string;
-  met: boolean | undefined;
-}
-
-const num = (cell: Cell): number | undefined => (typeof cell === "number" && Number.isFinite(cell) ? cell : undefined);
-
-/** At least `factor` times the reference (higher is better). */
-function atLeast(factor: number, of: string, value: Cell, reference: Cell): Target {
-  const v = num(value);
-  const r = num(reference);
-  return { text: `>= ${factor}x ${of}`, met: v === undefined || r === undefined ? undefined : v >= factor * r };
-}
-
-/** At most `factor` times the reference (lower is better, e.g. seconds). */
-function atMost(factor: number, of: string, value: Cell, reference: Cell): Target {
-  const v = num(value);
-  const r = num(reference);
-  return { text: `<= ${factor}x ${of}`, met: v === undefined || r === undefined ? undefined : v <= factor * r };
-}
-
-function absolute(text: string, value: Cell, ok: (v: number) => boolean): Target {
-  const v = num(value);
-  return { text, met: v === undefined ? undefined : ok(v) };
-}
 
 function targetOf(results: BenchResults): TargetResults | undefined {
   return "skipped" in results.distribution ? undefined : results.distribution;

@@ -8,11 +8,9 @@
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { startAzurite } from "../shared/server/azurite.js";
-import { measureAzuriteCeiling } from "./azurite-ceiling.js";
 import { measureClientFloor } from "./client-floor.js";
 import { measureColdStart, measureFunctionsEntryImport } from "./cold-start.js";
 import { distributionVersion, findDistribution, startDistribution } from "./distribution.js";
-import { pullLargeLayer, pushLargeLayer } from "./large-layer.js";
 import { cleanupAll, installExitHandlers, tempDir, trackProcess } from "./lifecycle.js";
 import { countManifestCalls } from "./manifest-calls.js";
 import { measureManifestLoad } from "./manifest-load.js";
@@ -31,9 +29,9 @@ import { countSmallBlobCalls } from "./small-blob-calls.js";
 import { StorageCallCounter } from "./storage-call-counter.js";
 import { startStowage } from "./stowage-server.js";
 import { measureTableCeiling } from "./table-ceiling.js";
-import { bestCeiling, bestPull, bestPush } from "./transfer-rounds.js";
 import { measureTagPuts } from "./tag-put-load.js";
 import { measureTokenIssue } from "./token-load.js";
+import { runTransferRounds } from "./transfer-phase.js";
 import type { Target } from "./target.js";
 import { findWrk } from "./wrk.js";
 
@@ -121,14 +119,6 @@ async function main(): Promise<number> {
         measureClientFloor(new Pattern(layerBytes)),
       );
     }
-    const rounds = has("push") ? settings.transferRounds : 1;
-    // a second server answering blob GETs with a 307 to storage, started before the first round
-    // so that its start-up (and its background jobs, 1 s later) are not part of a timed pull
-    const redirecting = has("push")
-      ? await phase(results.stowage.errors, "start a server with STOWAGE_BLOB_REDIRECT=true", () =>
-          startStowage({ ...storage, env: { STOWAGE_BLOB_REDIRECT: "true" } }, "stowage-redirect"),
-        )
-      : undefined;
     // the relay control: the same layer and HEADs through the least a Node relay does (relay-server.ts)
     const relay =
       has("push") || has("manifest")
@@ -137,44 +127,8 @@ async function main(): Promise<number> {
           )
         : undefined;
     if (relay) results.relay = { errors: {} };
-    const transferTargets = relay && results.relay ? [...targets, { target: relay, results: results.relay }] : targets;
-    try {
-      for (let round = 1; round <= rounds; round++) {
-        // a layer of its own per round: nothing a registry stored in an earlier round can be reused
-        const pattern = new Pattern(layerBytes);
-        const of = rounds > 1 ? ` (round ${round} of ${rounds})` : "";
-        if (has("ceiling")) {
-          console.log(`storage ceiling (${settings.layerMiB} MiB straight into Azurite)${of}`);
-          const ceiling = await phase(results.azurite.errors, "raw upload + download", () =>
-            measureAzuriteCeiling(azurite.connectionString, pattern, transferTimeoutMs * 2),
-          );
-          results.azurite.ceiling = bestCeiling(results.azurite.ceiling, ceiling);
-        }
-        if (!has("push")) continue;
-        for (const { target, results: r } of transferTargets) {
-          console.log(`${target.name}: ${settings.layerMiB} MiB layer${of}`);
-          const repository = `bench/large-${id}-${round}`;
-          const pushed = await phase(r.errors, "push", () =>
-            pushLargeLayer(target, repository, pattern, transferTimeoutMs),
-          );
-          r.largePush = bestPush(r.largePush, pushed);
-          if (!pushed) continue;
-          const pulled = await phase(r.errors, "pull", () =>
-            pullLargeLayer(target, repository, pushed.digest, layerBytes, transferTimeoutMs),
-          );
-          r.largePull = bestPull(r.largePull, pulled);
-          if (target !== stowage || !redirecting) continue;
-          // the same bytes through the redirecting server
-          const redirected = await phase(r.errors, "pull with STOWAGE_BLOB_REDIRECT=true", async () => {
-            const pull = await pullLargeLayer(redirecting, repository, pushed.digest, layerBytes, transferTimeoutMs);
-            if (!pull.redirected) throw new Error("STOWAGE_BLOB_REDIRECT=true but the blob GET was not redirected");
-            return pull;
-          });
-          r.largePullRedirect = bestPull(r.largePullRedirect, redirected);
-        }
-      }
-    } finally {
-      await redirecting?.child.stop();
+    if (has("ceiling") || has("push")) {
+      await runTransferRounds({ targets, stowage, relay, storage, results, settings, id, transferTimeoutMs });
     }
 
     if (has("skopeo")) {
