@@ -114,6 +114,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 async function headByTag(res: ServerResponse, repository: string, tag: string): Promise<void> {
   const url = new URL(table);
   url.pathname += `(PartitionKey='${encodeURIComponent(relayPartitionKey(repository))}',RowKey='tag%3A${tag}')`;
+  url.searchParams.set("$select", "digest,mediaType,size"); // as Stowage reads it: not the manifest the row carries
   const headers = { accept: "application/json;odata=minimalmetadata", "x-ms-version": "2019-02-02" };
   const answer = await request(url, { method: "GET", headers, dispatcher });
   if (answer.statusCode !== 200) {
