@@ -13,8 +13,8 @@ import type { ContainerClient } from "@azure/storage-blob";
  * the container's own pipeline: credentials, pinned API version, retries, call metrics), without
  * the SDK's per-call machinery: a blob client built per name (three URL parses and a generated
  * client per call), a tracing span, and the operation's (de)serialization through its mappers.
- * Used for the calls every small upload makes (Put Blob, Set Blob Metadata); with about seven
- * storage calls per blob pushed, their client-side CPU is most of the server's.
+ * Used for the calls every small upload makes (Put Blob, Set Blob Metadata): a small blob pushed
+ * costs seven storage calls, whose client side is a large part of the server's CPU per blob.
  */
 export async function sendBlobRequest(
   container: ContainerClient,
