@@ -93,19 +93,26 @@ async function serve(
   const init: RequestInit & { duplex?: "half" } = { method };
   let continued = !expectsContinue;
   let body: ReadableStream<Uint8Array> | undefined;
-  if (method !== "GET" && method !== "HEAD") {
+  let bytesIn = 0;
+  if (method !== "GET" && method !== "HEAD" && hasBody(req)) {
     const onFirstPull = () => {
       continued = true;
       res.writeContinue();
     };
-    body = webStreamOf(req, { keepOnCancel: true, fromClient: true, ...(expectsContinue ? { onFirstPull } : {}) });
+    const onChunk = (bytes: number) => (bytesIn += bytes);
+    const options = { keepOnCancel: true, fromClient: true, onChunk };
+    body = webStreamOf(req, expectsContinue ? { ...options, onFirstPull } : options);
     init.body = body;
     init.duplex = "half"; // required by fetch for a streamed request body
   }
   const stopGuard = guardBodyRate(req, limits);
   let sent: ((bytesOut: number) => void) | undefined;
   let bytesOut = 0;
-  const info: RequestInfo = { clientAddress: req.socket.remoteAddress, onSent: (callback) => (sent = callback) };
+  const info: RequestInfo = {
+    clientAddress: req.socket.remoteAddress,
+    onSent: (callback) => (sent = callback),
+    bytesIn: () => bytesIn,
+  };
   try {
     const request = new Request(url, init);
     // into the request's own headers: a Headers given in `init` would be copied once more
@@ -127,6 +134,16 @@ async function serve(
     if (req.complete) stopGuard();
     else req.once("close", stopGuard);
   }
+}
+
+/**
+ * Whether the request carries a body (RFC 9112, 6.3: without Transfer-Encoding or a non-zero
+ * Content-Length it has none). A POST that opens an upload and a PUT that completes one
+ * usually have none: they get no body stream, which request observation would otherwise wrap.
+ */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && Number(length) !== 0);
 }
 
 /**

@@ -11,6 +11,11 @@ export interface RequestInfo {
    * then needs no counting stream around the body (and a storage download keeps its direct pipe).
    */
   onSent?: (sent: (bytesOut: number) => void) => void;
+  /**
+   * Offered by an adapter that counts the request body's bytes as it receives them (the Node
+   * server): request observation then needs no counting stream, and no second Request, around it.
+   */
+  bytesIn?: () => number;
 }
 
 /** The fetch-style entry every adapter (Node server, Azure Functions) calls. */

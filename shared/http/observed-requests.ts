@@ -41,12 +41,13 @@ export function observeRequests(handle: FetchHandler, options: ObservationOption
       if (observers.length === 0) return withRequestId(await handle(request, info), scope.id, undefined);
       const started = performance.now();
       let bytesIn = 0;
-      const counted = request.body
-        ? new Request(request, {
-            body: counting(request.body, (n) => (bytesIn += n)),
-            duplex: "half",
-          } as RequestInit)
-        : request;
+      const counted =
+        request.body && !info.bytesIn
+          ? new Request(request, {
+              body: counting(request.body, (n) => (bytesIn += n)),
+              duplex: "half",
+            } as RequestInit)
+          : request;
       const response = await handle(counted, info);
       let bytesOut = 0;
       const finish = () => {
@@ -56,7 +57,7 @@ export function observeRequests(handle: FetchHandler, options: ObservationOption
           route: scope.route ?? "unmatched",
           status: response.status,
           seconds: (performance.now() - started) / 1000,
-          bytesIn,
+          bytesIn: info.bytesIn?.() ?? bytesIn,
           bytesOut,
           clientAddress: scope.clientAddress,
           principal: scope.principal,

@@ -25,6 +25,8 @@ export interface WebStreamOptions {
    * ahead before the first read.
    */
   detachable?: boolean;
+  /** Called with the size of each chunk taken from the source (an HTTP server counts a request's bytes). */
+  onChunk?: (bytes: number) => void;
 }
 
 /** Where a detachable web stream keeps the function that gives its Node source away. */
@@ -59,6 +61,7 @@ export function webStreamOf(source: Readable, options: WebStreamOptions = {}): R
     {
       start(controller) {
         onData = (chunk) => {
+          options.onChunk?.(chunk.byteLength);
           controller.enqueue(chunk);
           if ((controller.desiredSize ?? 0) <= 0) source.pause();
         };

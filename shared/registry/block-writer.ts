@@ -35,7 +35,8 @@ export async function writeBlocks(
     whole?: boolean;
   },
 ): Promise<WrittenBlocks> {
-  const nonce = newNonce();
+  // made by the first block staged: a body written whole (most small blobs) needs none
+  let nonce: string | undefined;
   const blockIds: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
@@ -50,7 +51,7 @@ export async function writeBlocks(
   let bytes = 0;
 
   const stage = async (buffer: Buffer, length: number) => {
-    const id = blockId(nonce, blockIds.length);
+    const id = blockId((nonce ??= newNonce()), blockIds.length);
     blockIds.push(id);
     const settle = () => {
       inFlight.delete(pending);

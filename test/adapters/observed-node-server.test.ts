@@ -12,8 +12,9 @@ const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 
 /**
  * Request observation over the Node server, where the adapter itself reports the end of each
- * response (no counting stream): the request line and the metrics still see the body bytes
- * sent, a blob download included (piped straight from storage), and HEAD sends none.
+ * response and counts each request body's bytes as it receives them (no counting streams): the
+ * request line and the metrics still see the body bytes received and sent, a chunked upload and a
+ * blob download included (piped straight from storage), and HEAD sends none.
  */
 describe("request log and metrics over the Node server", () => {
   const azurite = useAzurite();
@@ -52,13 +53,33 @@ describe("request log and metrics over the Node server", () => {
   it("logs the body bytes of a blob download, a manifest GET and a HEAD", async () => {
     const layer = randomBlob(1_500_000);
     const config = randomBlob(300);
+    let post: Response | undefined;
     for (const blob of [layer, config]) {
-      const post = await fetch(`${base}/v2/observed/app/blobs/uploads/?digest=${blob.digest}`, {
+      post = await fetch(`${base}/v2/observed/app/blobs/uploads/?digest=${blob.digest}`, {
         method: "POST",
         body: blob.data,
       });
       assert.equal(post.status, 201);
     }
+    // the adapter counts the bytes received: a monolithic upload, a chunked PATCH, bodiless POST and PUT
+    assert.equal((await lineFor(post!)).bytesIn, config.data.length);
+    const chunked = randomBlob(70_000);
+    const opened = await fetch(`${base}/v2/observed/app/blobs/uploads/`, { method: "POST" });
+    assert.equal(opened.status, 202);
+    assert.equal((await lineFor(opened)).bytesIn, 0);
+    const patched = await fetch(new URL(opened.headers.get("location")!, base), {
+      method: "PATCH",
+      body: new Blob([chunked.data]).stream(), // no length: sent chunked
+      duplex: "half",
+    } as RequestInit);
+    assert.equal(patched.status, 202);
+    assert.equal((await lineFor(patched)).bytesIn, chunked.data.length);
+    const completion = new URL(patched.headers.get("location")!, base);
+    completion.searchParams.set("digest", chunked.digest);
+    const completed = await fetch(completion, { method: "PUT" });
+    assert.equal(completed.status, 201);
+    assert.equal((await lineFor(completed)).bytesIn, 0);
+
     const manifest = imageManifest({ digest: config.digest, size: 300 }, [{ digest: layer.digest, size: 1_500_000 }]);
     const put = await fetch(`${base}/v2/observed/app/manifests/v1`, {
       method: "PUT",

@@ -5,13 +5,13 @@ import { TableClient, TableTransaction, type TransactionAction } from "@azure/da
 import type { StorageCall } from "../../shared/storage/azure/storage-call-policy.js";
 import { MAX_KEY_LENGTH } from "../../shared/storage/azure/table-keys.js";
 import { isStatus } from "../../shared/storage/azure/table-rows.js";
-import { submitBatch, upsertRow } from "../../shared/storage/azure/table-write.js";
+import { insertRow, submitBatch, upsertRow } from "../../shared/storage/azure/table-write.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { observedTable, PINNED_VERSION } from "../helpers/observed-table.js";
 
 /**
- * The lean table writes must send exactly what the SDK's `upsertEntity` and `submitTransaction`
- * send (same URL, headers and body, UUIDs aside), store the same rows, go through the client's
+ * The lean table writes must send exactly what the SDK's `createEntity`, `upsertEntity` and
+ * `submitTransaction` send (same URL, headers and body, UUIDs aside), store the same rows, go through the client's
  * pipeline (pinned API version, call metrics) and fail as the SDK fails.
  */
 const PINNED = PINNED_VERSION;
@@ -71,7 +71,7 @@ function wire(request: PipelineRequest) {
   return { method: request.method, url: request.url, headers, body, insecure: request.allowInsecureConnection };
 }
 
-describe("table writes (lean upsertEntity and submitTransaction)", () => {
+describe("table writes (lean createEntity, upsertEntity and submitTransaction)", () => {
   const azurite = useAzurite();
   const calls: StorageCall[] = [];
   const versions: string[] = [];
@@ -109,6 +109,10 @@ describe("table writes (lean upsertEntity and submitTransaction)", () => {
           const [sdk, lean] = requests.splice(0);
           assert.deepEqual(wire(lean!), wire(sdk!));
         }
+        await upserting.createEntity(entity(partitionKey, rowKey));
+        await insertRow(upserting, entity(partitionKey, rowKey));
+        const [sdk, lean] = requests.splice(0);
+        assert.deepEqual(wire(lean!), wire(sdk!));
       }
     }
   });
@@ -126,6 +130,8 @@ describe("table writes (lean upsertEntity and submitTransaction)", () => {
       assert.deepEqual(strip(lean), strip(sdk));
       assert.equal(lean.size, BigInt("9007199254740993"));
       assert.equal((await table.getEntity(partitionKey, `${rowKey}-2`)).text, "second");
+      await insertRow(table, entity(partitionKey, `${rowKey}-inserted`));
+      assert.deepEqual(strip(await table.getEntity(partitionKey, `${rowKey}-inserted`)), strip(sdk));
     }
     // Merge keeps the other properties; Replace drops them; a delete in a batch removes the row
     const [partitionKey, rowKey] = KEYS[0]!;
@@ -162,6 +168,15 @@ describe("table writes (lean upsertEntity and submitTransaction)", () => {
     assert.equal(updateError.code, (await table.submitTransaction(updating).catch((e) => e)).code);
     await assert.rejects(table.getEntity("p", "kept"), (error) => isStatus(error, 404));
 
+    // an insert of a row that exists: 409, as createEntity
+    const existing = { partitionKey: "p", rowKey: "exists" };
+    await insertRow(table, existing);
+    const sdkInsert = await table.createEntity(existing).catch((e) => e);
+    const leanInsert = await insertRow(table, existing).catch((e) => e);
+    assert.ok(isStatus(sdkInsert, 409), String(sdkInsert));
+    assert.ok(isStatus(leanInsert, 409), String(leanInsert));
+    assert.equal(leanInsert.details.errorCode, sdkInsert.details.errorCode);
+
     const missing = TableClient.fromConnectionString(azurite().connectionString, "nosuchtable", {
       allowInsecureConnection: true,
     });
@@ -192,6 +207,10 @@ describe("table writes (lean upsertEntity and submitTransaction)", () => {
     assert.deepEqual(
       await recorded(() => upsertRow(table, { partitionKey: "metered", rowKey: "r" }, "Merge")),
       await recorded(() => table.upsertEntity({ partitionKey: "metered", rowKey: "r" }, "Merge")),
+    );
+    assert.deepEqual(
+      await recorded(() => insertRow(table, { partitionKey: "metered", rowKey: "lean" })),
+      await recorded(() => table.createEntity({ partitionKey: "metered", rowKey: "sdk" })),
     );
   });
 });

@@ -1,9 +1,11 @@
 import type { Readable } from "node:stream";
+import type { PipelineResponse } from "@azure/core-rest-pipeline";
 import type { BlockBlobClient } from "@azure/storage-blob";
 import { webStreamOf } from "../../lib/node-web-streams.js";
 import type { BlobNote, BlobStat, BlobStore } from "../ports/blob-store.js";
 import { ConcurrentUpdateError } from "../ports/errors.js";
 import type { BlobAccount } from "./blob-account.js";
+import { metadataHeaders, sendBlobRequest } from "./blob-requests.js";
 import { isStatus } from "./storage-errors.js";
 
 /** The account's blobs, connected on first use (see blob-account.ts). */
@@ -41,10 +43,15 @@ export class AzureBlobStore implements BlobStore {
 
   async create(blobName: string, data: Uint8Array, note?: BlobNote): Promise<string> {
     try {
-      const blob = await this.blob(blobName);
-      const conditions = { ifNoneMatch: "*" };
-      const result = await blob.upload(data, data.byteLength, { conditions, metadata: toMetadata(note) });
-      return result.etag as string;
+      // Put Blob, as BlockBlobClient.upload sends it with these conditions (see blob-requests.ts)
+      const { container } = await this.account();
+      const headers = {
+        "Content-Type": "application/octet-stream",
+        "x-ms-blob-type": "BlockBlob",
+        "If-None-Match": "*",
+        ...metadataHeaders(toMetadata(note)),
+      };
+      return etagOf(await sendBlobRequest(container, blobName, { headers, body: data }, 201));
     } catch (error) {
       if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);
       throw error;
@@ -53,8 +60,10 @@ export class AzureBlobStore implements BlobStore {
 
   async annotate(blobName: string, note: BlobNote, ifMatch: string): Promise<string> {
     try {
-      const result = await (await this.blob(blobName)).setMetadata(toMetadata(note), { conditions: { ifMatch } });
-      return result.etag as string;
+      // Set Blob Metadata, as BlobClient.setMetadata sends it with this condition
+      const { container } = await this.account();
+      const headers = { "If-Match": ifMatch, ...metadataHeaders(toMetadata(note)) };
+      return etagOf(await sendBlobRequest(container, blobName, { query: "comp=metadata", headers }, 200));
     } catch (error) {
       if (isStatus(error, 412) || isStatus(error, 404)) throw new ConcurrentUpdateError(blobName);
       throw error;
@@ -108,6 +117,12 @@ export class AzureBlobStore implements BlobStore {
   private async blob(blobName: string): Promise<BlockBlobClient> {
     return (await this.account()).container.getBlockBlobClient(blobName);
   }
+}
+
+function etagOf(response: PipelineResponse): string {
+  const etag = response.headers.get("etag");
+  if (!etag) throw new Error("blob storage answered without an ETag");
+  return etag;
 }
 
 /** A note as blob metadata (names must be C# identifiers; the service answers them lower-case). */

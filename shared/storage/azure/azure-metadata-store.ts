@@ -11,7 +11,8 @@ import type {
 } from "../ports/metadata-store.js";
 import { decodeKey, encodeKey, odata, prefixEnd } from "./table-keys.js";
 import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js";
-import { submitBatch, upsertRow } from "./table-write.js";
+import { queryPage, type QueryContinuation } from "./table-query.js";
+import { insertRow, submitBatch, upsertRow } from "./table-write.js";
 
 /** The three tables the metadata lives in. */
 export interface MetadataTables {
@@ -43,7 +44,7 @@ export class AzureMetadataStore implements MetadataStore {
     // a few times: garbage collection may delete the existing row between the two calls
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.tables.blobs.createEntity({
+        await insertRow(this.tables.blobs, {
           partitionKey: record.digest,
           rowKey: "",
           blobName: record.blobName,
@@ -74,7 +75,7 @@ export class AzureMetadataStore implements MetadataStore {
   }
 
   async createUpload(session: UploadSession): Promise<void> {
-    await this.tables.repositories.createEntity(uploadEntity(session));
+    await insertRow(this.tables.repositories, uploadEntity(session));
   }
 
   async getUpload(repository: string, id: string) {
@@ -86,13 +87,15 @@ export class AzureMetadataStore implements MetadataStore {
     const filter =
       `PartitionKey eq ${odata(encodeKey(repository))} and RowKey ge 'upload:' and RowKey lt 'upload;'` +
       ` and RowKey ne ${odata(`upload:${except}`)} and startedAt ge ${odata(since)}`;
-    const rows = this.tables.repositories.listEntities<Row>({ queryOptions: { filter, select: ["RowKey"] } });
     let count = 0;
+    let next: QueryContinuation | undefined;
     // keys only, and no further than `atMost`: one round trip per 1,000 sessions at most
-    for await (const page of rows.byPage({ maxPageSize: Math.min(atMost, 1000) })) {
-      count += page.length;
-      if (count >= atMost) break;
-    }
+    do {
+      const top = Math.min(atMost, 1000);
+      const page = await queryPage(this.tables.repositories, { filter, select: ["RowKey"], top, continuation: next });
+      count += page.rows.length;
+      next = page.next;
+    } while (next && count < atMost);
     return Math.min(count, atMost);
   }
 

@@ -20,7 +20,12 @@ import {
 import { AzureMetadataStore } from "./azure-metadata-store.js";
 import { AzureDeadLetterStore, AzureSubscriptionStore } from "./azure-webhook-store.js";
 import { JsonQueue, type QueueService } from "./json-queue.js";
-import { addPipelinePolicy, storageCallPolicy, type StorageCallObserver } from "./storage-call-policy.js";
+import {
+  addPipelinePolicy,
+  removeUnusedPolicies,
+  storageCallPolicy,
+  type StorageCallObserver,
+} from "./storage-call-policy.js";
 import { accountUrl, type StorageConnection } from "./storage-connection.js";
 
 export { accountUrl, type StorageAccount, type StorageConnection } from "./storage-connection.js";
@@ -166,15 +171,8 @@ function retryable<T>(made: Promise<T>, forget: () => void): Promise<T> {
   });
 }
 
-/**
- * Pipeline policies a table client runs on every call that do nothing for Stowage: OpenTelemetry
- * spans (no tracer is ever registered; the policy still sanitizes the URL and builds a span per
- * call) and form-data/multipart bodies (a table batch goes out as one prepared body). A manifest
- * read by tag is one table call, so its per-call CPU is the request's.
- */
-const UNUSED_TABLE_POLICIES = ["tracingPolicy", "formDataPolicy", "multipartPolicy"];
-
+/** A table client without the pipeline policies Stowage never needs (see removeUnusedPolicies). */
 function leanTableClient(client: TableClient): TableClient {
-  for (const name of UNUSED_TABLE_POLICIES) client.pipeline.removePolicy({ name });
+  removeUnusedPolicies(client);
   return client;
 }

@@ -7,7 +7,12 @@ import {
 } from "@azure/storage-blob";
 import { blobQueueVersionPolicy } from "./api-version-policy.js";
 import { accountUrl, type StorageConnection } from "./storage-connection.js";
-import { addPipelinePolicy, storageCallPolicy, type StorageCallObserver } from "./storage-call-policy.js";
+import {
+  addPipelinePolicy,
+  removeUnusedPolicies,
+  storageCallPolicy,
+  type StorageCallObserver,
+} from "./storage-call-policy.js";
 import { undiciTransportPolicy } from "./undici-transport.js";
 
 /**
@@ -45,6 +50,7 @@ export function connectBlobAccount(options: BlobAccountOptions): BlobAccount {
     service = new BlobServiceClient(service.url, pipeline);
   }
   const container = service.getContainerClient(options.container);
+  removeUnusedPolicies(container);
   if (options.observe) addPipelinePolicy(container, storageCallPolicy("blob", options.observe));
   // downloads (a streamed pull) received by undici: see undici-transport.ts
   addPipelinePolicy(container, undiciTransportPolicy(), { afterPhase: "Sign" });

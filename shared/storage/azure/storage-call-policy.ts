@@ -66,10 +66,29 @@ export function storageCallPolicy(service: StorageService, observe: StorageCallO
  * them (a container's blob clients), so one addition covers them all.
  */
 export function addPipelinePolicy(client: object, policy: PipelinePolicy, options?: PipelinePolicyOptions): void {
+  pipelineOf(client).addPolicy(policy, options);
+}
+
+/**
+ * Pipeline policies the SDK clients run on every call that do nothing for Stowage: OpenTelemetry
+ * spans (no tracer is ever registered; the policy still sanitizes the URL and builds a span per
+ * call) and form-data/multipart bodies (a table batch goes out as one prepared body, and no blob
+ * call sends one). A manifest read by tag is one table call, a small blob pushed about seven
+ * calls, so their per-call CPU is the request's.
+ */
+const UNUSED_POLICIES = ["tracingPolicy", "formDataPolicy", "multipartPolicy"];
+
+/** Removes UNUSED_POLICIES from a client's pipeline (for blob clients: the one all of a container's share). */
+export function removeUnusedPolicies(client: object): void {
+  const pipeline = pipelineOf(client);
+  for (const name of UNUSED_POLICIES) pipeline.removePolicy({ name });
+}
+
+function pipelineOf(client: object): TableClient["pipeline"] {
   const holder = client as { pipeline?: unknown; storageClientContext?: { pipeline?: unknown } };
   const pipeline = (holder.storageClientContext?.pipeline ?? holder.pipeline) as TableClient["pipeline"] | undefined;
   if (typeof pipeline?.addPolicy !== "function") throw new Error("this storage client has no pipeline to observe");
-  pipeline.addPolicy(policy, options);
+  return pipeline;
 }
 
 const WORD = /^[a-z]{1,24}$/;

@@ -62,9 +62,14 @@ export function sendTableRequest(
 
 /** `{table}(PartitionKey='..',RowKey='..')` under the client's URL (which may carry a SAS), as the SDK builds it. */
 export function entityUrl(table: TableClient, partitionKey: string, rowKey: string): string {
+  return tableUrl(table, `(PartitionKey='${key(partitionKey)}',RowKey='${key(rowKey)}')`);
+}
+
+/** `{table}{suffix}` under the client's URL (which may carry a SAS): an insert's `{table}`, a query's `{table}()`. */
+export function tableUrl(table: TableClient, suffix = ""): string {
   const url = new URL(table.url);
   const base = url.pathname.endsWith("/") ? url.pathname : `${url.pathname}/`;
-  url.pathname = `${base}${encodeURIComponent(table.tableName)}(PartitionKey='${key(partitionKey)}',RowKey='${key(rowKey)}')`;
+  url.pathname = `${base}${encodeURIComponent(table.tableName)}${suffix}`;
   return url.toString();
 }
 

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { PipelineResponse } from "@azure/core-rest-pipeline";
 import { RestError, type TableClient, type TransactionAction, type UpdateMode } from "@azure/data-tables";
-import { entityUrl, sendTableRequest, serviceError, type Row } from "./table-point-read.js";
+import { entityUrl, sendTableRequest, serviceError, tableUrl, type Row } from "./table-point-read.js";
 
 /**
- * Table writes as the SDK's `upsertEntity` and `submitTransaction` send them (same URLs, headers
+ * Table writes as the SDK's `createEntity`, `upsertEntity` and `submitTransaction` send them (same URLs, headers
  * and bodies, through the table client's own pipeline: credentials, pinned API version,
  * retries, call metrics), without the SDK's per-call machinery: `submitTransaction` builds a
  * whole new table client and runs each operation of the batch through a pipeline of its own to
@@ -21,6 +21,22 @@ export async function upsertRow(table: TableClient, entity: Row, mode: UpdateMod
     url: entityUrl(table, entity.partitionKey as string, entity.rowKey as string),
     method: mode === "Replace" ? "PUT" : "PATCH",
     headers: JSON_HEADERS,
+    body: JSON.stringify(encodeEntity(entity)),
+  });
+  if (response.status !== 204) throw serviceError(response, parsedJson(response.bodyAsText));
+}
+
+/** Inserts a row that must not exist yet: a RestError with status 409 if it does, as `createEntity` fails. */
+export async function insertRow(table: TableClient, entity: Row): Promise<void> {
+  const response = await sendTableRequest(table, {
+    url: tableUrl(table),
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json;odata=nometadata",
+      Accept: "application/json;odata=minimalmetadata",
+      DataServiceVersion: "3.0",
+      Prefer: "return-no-content",
+    },
     body: JSON.stringify(encodeEntity(entity)),
   });
   if (response.status !== 204) throw serviceError(response, parsedJson(response.bodyAsText));
