@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RegistryEvent } from "../../shared/events/registry-event.js";
+import { auditedSubscriptions } from "../../shared/observability/observed-webhooks.js";
+import type { SubscriptionRecord, SubscriptionStore } from "../../shared/storage/ports/webhook-storage.js";
 import { EventInterest, subscribedEvents } from "../../shared/webhooks/event-interest.js";
 import type { Subscription } from "../../shared/webhooks/subscription.js";
+import { SubscriptionDirectory } from "../../shared/webhooks/subscriptions.js";
 import { sampleEvent } from "./support.js";
 
 const MAX_AGE = 10_000;
@@ -103,6 +106,26 @@ describe("webhooks: events are queued only while a subscription wants them", () 
     assert.equal(directory.reads, 2, "a failure is not kept");
     directory.fail = false;
     assert.equal(await interest.wants(event("push", "team/app")), false);
+  });
+
+  it("the directory the app uses (audited) counts the changes made through it", async () => {
+    const rows = new Map<string, SubscriptionRecord>();
+    const store: SubscriptionStore = {
+      list: async () => [...rows.values()],
+      get: async (name) => rows.get(name),
+      create: async (record) => !rows.has(record.name) && Boolean(rows.set(record.name, record)),
+      delete: async (name) => rows.delete(name),
+    };
+    const audited: string[] = [];
+    const directory = auditedSubscriptions(new SubscriptionDirectory([], store), (line) => audited.push(line.event));
+    const interest = new EventInterest(directory, { maxAgeMs: MAX_AGE, now: () => 0 });
+    assert.equal(await interest.wants(event("push", "team/app")), false);
+    await directory.add(hook("here"));
+    assert.equal(directory.generation, 1);
+    assert.equal(await interest.wants(event("push", "team/app")), true, "seen at once, through the decorator");
+    await directory.remove("here");
+    assert.equal(await interest.wants(event("push", "team/app")), false);
+    assert.deepEqual(audited, ["webhook.add", "webhook.remove"]);
   });
 
   it("the sink passes on only what is wanted, with its delay", async () => {
