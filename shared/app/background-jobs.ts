@@ -1,5 +1,7 @@
 import { describeGc } from "../registry/gc-report.js";
+import { SUBSCRIPTIONS_MAX_AGE_MS } from "../webhooks/event-interest.js";
 import { startPoller, type Poller } from "../webhooks/queue-poller.js";
+import { whenSubscribed } from "../webhooks/subscription-watch.js";
 import type { App } from "./build-app.js";
 
 /** Seconds a message stays leased to this process; renewed while handled, so it only bounds recovery after a crash. */
@@ -15,13 +17,19 @@ export interface BackgroundJobs {
 /**
  * What the Functions app's queue and timer triggers do, run by the Node server itself:
  * webhook delivery from in-process pollers (one on the event queue for the fan-out, one on
- * the delivery queue), and garbage collection every STOWAGE_GC_INTERVAL_SECONDS (one process
+ * the delivery queue; started once a subscription exists), and garbage collection every STOWAGE_GC_INTERVAL_SECONDS (one process
  * at a time: the run takes a lease, and a process that finds it taken skips its turn).
  */
-export function startBackgroundJobs(app: App, log: (line: string) => void): BackgroundJobs {
+export function startBackgroundJobs(
+  app: App,
+  log: (line: string) => void,
+  options: { subscriptionCheckMs?: number } = {},
+): BackgroundJobs {
   const { config, webhooks, registry } = app;
   const pollers: Poller[] = [];
-  if (config.webhooks.deliver) {
+  let stopped = false;
+  const startDelivery = () => {
+    if (stopped) return;
     const options = {
       idleMs: config.webhooks.pollMs,
       leaseSeconds: LEASE_SECONDS,
@@ -35,7 +43,14 @@ export function startBackgroundJobs(app: App, log: (line: string) => void): Back
         concurrency: config.webhooks.concurrency,
       }),
     );
-  }
+  };
+  // the queues are polled only once a subscription exists: until then nothing is queued
+  const watch = config.webhooks.deliver
+    ? whenSubscribed(() => webhooks.directory.list(), {
+        intervalMs: options.subscriptionCheckMs ?? SUBSCRIPTIONS_MAX_AGE_MS,
+        found: startDelivery,
+      })
+    : undefined;
   const failed = (error: unknown) => log(`garbage collection failed (will retry): ${(error as Error).message}`);
   const purge = () =>
     config.gc.sweep
@@ -49,6 +64,8 @@ export function startBackgroundJobs(app: App, log: (line: string) => void): Back
   const timer = setInterval(purge, config.gc.intervalMs).unref();
   return {
     async stop() {
+      stopped = true;
+      watch?.stop();
       clearInterval(timer);
       await Promise.all(pollers.map((poller) => poller.stop()));
     },

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { QueueClient } from "@azure/storage-queue";
 import { freePort } from "../../shared/server/azurite.js";
 import { verifySignature } from "../../shared/webhooks/signing.js";
 import { useAzurite } from "../helpers/azurite.js";
@@ -65,6 +66,22 @@ describe("webhook delivery", () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(receiver.at("/main").length, 1, "exactly one delivery");
+  });
+
+  it("without a subscription no queue is polled; one added later is found and gets the events", async () => {
+    const h = await startHarness(azurite().connectionString, {}, { subscriptionCheckMs: 200 });
+    harnesses.push(h);
+    await pushImage(h.registry, "quiet/app", "v1");
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const events = new QueueClient(azurite().connectionString, h.registry.config.events.queue);
+    assert.equal(await events.exists(), false, "nothing queued, and no poller made the queue to read it");
+    await h.webhooks.directory.add({ name: "late", url: receiver.url("/late") });
+    await pushImage(h.registry, "quiet/app", "v2");
+    await receiver.waitFor(() => receiver.at("/late").length === 1);
+    assert.deepEqual(
+      envelopeEvents(receiver.at("/late")).map((event) => `${event.action} ${event.target.tag}`),
+      ["push v2"],
+    );
   });
 
   it("sends each subscription its format: ACR body, CloudEvents, unsigned without a secret", async () => {

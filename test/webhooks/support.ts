@@ -23,20 +23,24 @@ export interface Harness {
 }
 
 /** A registry with its own queues and tables, and the Node server's delivery pollers on them. */
-export async function startHarness(connectionString: string, env: Record<string, string>): Promise<Harness> {
+export async function startHarness(
+  connectionString: string,
+  env: Record<string, string>,
+  jobs: { subscriptionCheckMs?: number } = {},
+): Promise<Harness> {
   const log: string[] = [];
   const app = await createTestApp(
     connectionString,
     { ...FAST_DELIVERY, ...env },
     { authorizer: openAccess, log: (line) => log.push(line) },
   );
-  const jobs = startBackgroundJobs(app, (line) => log.push(line));
+  const background = startBackgroundJobs(app, (line) => log.push(line), jobs);
   return {
     registry: { handle: app.handle, config: app.config, fetch: app.fetch },
     webhooks: app.webhooks,
     log,
     env: { ...FAST_DELIVERY, ...env, ...settingsOf(app.config, connectionString) },
-    stop: () => jobs.stop(),
+    stop: () => background.stop(),
   };
 }
 
