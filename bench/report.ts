@@ -230,6 +230,15 @@ function rowsFor(results: BenchResults): Row[] {
             },
           ]
         : []),
+      ...(s.tagPutsSubscribed
+        ? [
+            {
+              label: `  same, a push webhook subscribed, 1 / ${s.tagPutsSubscribed.parallel.clients} clients (${s.tagPutsSubscribed.deliveries} delivered)`,
+              unit: "PUT/s",
+              stowage: `${s.tagPutsSubscribed.serial.perSecond.toFixed(1)} / ${s.tagPutsSubscribed.parallel.perSecond.toFixed(1)}`,
+            },
+          ]
+        : []),
       {
         label: `  same, repository holding ${t?.grown?.tagsBefore ?? dt?.grown?.tagsBefore ?? "-"} tags`,
         unit: "PUT/s",

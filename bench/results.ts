@@ -10,6 +10,7 @@ import type { LoadResult } from "./load.js";
 import type { BlobCalls } from "./small-blob-calls.js";
 import type { SkopeoCopies } from "./skopeo.js";
 import type { TableCeiling } from "./table-ceiling.js";
+import type { SubscribedTagPuts } from "./subscribed-tag-puts.js";
 import type { TagPuts } from "./tag-put-load.js";
 import type { Throughput } from "./timing.js";
 
@@ -30,6 +31,8 @@ export interface TargetResults {
   coldStart?: ColdStart;
   /** Manifest PUT by tag rates (and after the repository grew). */
   tagPuts?: TagPuts;
+  /** Stowage only: the same with a webhook subscribed to pushes (each PUT queues its event). */
+  tagPutsSubscribed?: SubscribedTagPuts;
   /** Stowage only: GET /token with Basic credentials under load. */
   tokenIssue?: LoadResult;
   /** Stowage only: storage requests per small blob pushed, per upload pattern. */

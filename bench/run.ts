@@ -24,6 +24,7 @@ import { loadAverages } from "./timing.js";
 import { measureRelayHead, startRelayFloor } from "./relay-floor.js";
 import { runSkopeoPhase } from "./skopeo-phase.js";
 import { measureSmallBlobCeiling } from "./small-blob-ceiling.js";
+import { measureSubscribedTagPuts } from "./subscribed-tag-puts.js";
 import { MANIFEST_ACCEPT, pushSmallImage, UnsupportedError, UPLOAD_MODES, type ImagePush } from "./small-image.js";
 import { countSmallBlobCalls } from "./small-blob-calls.js";
 import { StorageCallCounter } from "./storage-call-counter.js";
@@ -272,6 +273,13 @@ async function main(): Promise<number> {
           }),
         );
       }
+      console.log("stowage with a push webhook subscribed:");
+      results.stowage.tagPutsSubscribed = await phase(results.stowage.errors, "manifest PUT by tag", () =>
+        measureSubscribedTagPuts(storage, `bench/webhook-${id}`, {
+          clients: settings.clients,
+          seconds: settings.loadSeconds,
+        }),
+      );
     }
 
     if (has("token")) {
