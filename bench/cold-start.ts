@@ -13,6 +13,11 @@ export interface ColdStart {
   /** RSS right after the first answer, MiB (median). */
   rssAfterStartMiB: number;
   /**
+   * RSS of the last start after IDLE_MS without a request, MiB: what an idle server settles at
+   * (V8's memory reducer runs some seconds after start-up's garbage).
+   */
+  rssIdleMiB: number;
+  /**
    * CPU time (user + system) the process had used by its first answer, ms (median, 10 ms
    * ticks): steadier than wall time on a shared machine, where waiting for a core is not work.
    */
@@ -20,6 +25,9 @@ export interface ColdStart {
   /** Stowage only: loading the Functions app's entry module (set by the run, not measured here). */
   functionsEntry?: FunctionsEntryImport;
 }
+
+/** How long the last start is left without a request before its idle RSS is read. */
+const IDLE_MS = 12_000;
 
 /**
  * Starts a fresh server process `count` times against storage that already exists (a restart,
@@ -29,12 +37,17 @@ export async function measureColdStart(start: () => Promise<Target>, count: numb
   const runsMs: number[] = [];
   const rss: number[] = [];
   const cpu: number[] = [];
+  let rssIdleMiB = NaN;
   for (let i = 0; i < count; i++) {
     const target = await start();
     try {
       runsMs.push(target.startMs);
       rss.push(rssMiB(target.pid));
       cpu.push(cpuMs(target.pid));
+      if (i === count - 1) {
+        await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+        rssIdleMiB = rssMiB(target.pid);
+      }
     } finally {
       await target.child.stop();
     }
@@ -44,6 +57,7 @@ export async function measureColdStart(start: () => Promise<Target>, count: numb
     medianMs: median(runsMs),
     minMs: Math.min(...runsMs),
     rssAfterStartMiB: median(rss),
+    rssIdleMiB,
     cpuAfterStartMs: median(cpu),
   };
 }

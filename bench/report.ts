@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { BenchResults, TargetResults } from "./results.js";
-import { callCount, callNote, rawRateForCalls, storageLegend, storageRows } from "./report-storage-rows.js";
+import { callCount, callNote, storageLegend, storageRows } from "./report-storage-rows.js";
 import { relayLines } from "./report-relay.js";
+import { tagPutRows } from "./report-tag-puts.js";
 import { absolute, atLeast, atMost, type Cell, type Row } from "./report-targets.js";
 import { UPLOAD_MODES } from "./small-image.js";
 
@@ -199,57 +200,7 @@ function rowsFor(results: BenchResults): Row[] {
       { label: "  metrics on / off", unit: "ratio", stowage: overhead.ratio, digits: 3 },
     );
   }
-  const t = s.tagPuts;
-  const dt = d?.tagPuts;
-  const mix = mc && tables ? rawRateForCalls(mc.putByTag, tables.parallel) : undefined;
-  if (t || dt) {
-    rows.push(
-      {
-        label: `manifest PUT by tag, 1 client${callCount(mc?.putByTag)}`,
-        unit: "PUT/s",
-        stowage: t?.serial.perSecond,
-        azurite: t && tables?.serial.readBatch.perSecond,
-        distribution: dt?.serial.perSecond,
-        target: atLeast(1, "dist", t?.serial.perSecond, dt?.serial.perSecond),
-      },
-      {
-        label: `manifest PUT by tag, ${t?.parallel.clients ?? dt?.parallel.clients} clients`,
-        unit: "PUT/s",
-        stowage: t?.parallel.perSecond,
-        azurite: t && tables?.parallel.readBatch.perSecond,
-        distribution: dt?.parallel.perSecond,
-        target: atLeast(1, "dist", t?.parallel.perSecond, dt?.parallel.perSecond),
-      },
-      ...(mix
-        ? [
-            {
-              label: `  same, Azurite raw for its ${mix.tableCalls} table calls (computed)`,
-              unit: "PUT/s",
-              stowage: t?.parallel.perSecond,
-              azurite: t && mix.perSecond,
-            },
-          ]
-        : []),
-      ...(s.tagPutsSubscribed
-        ? [
-            {
-              label: `  same, a push webhook subscribed, 1 / ${s.tagPutsSubscribed.parallel.clients} clients (${s.tagPutsSubscribed.deliveries} delivered)`,
-              unit: "PUT/s",
-              stowage: `${s.tagPutsSubscribed.serial.perSecond.toFixed(1)} / ${s.tagPutsSubscribed.parallel.perSecond.toFixed(1)}`,
-            },
-          ]
-        : []),
-      {
-        label: `  same, repository holding ${t?.grown?.tagsBefore ?? dt?.grown?.tagsBefore ?? "-"} tags`,
-        unit: "PUT/s",
-        stowage: t?.grown?.perSecond,
-        azurite: t && tables?.grown?.readBatch.perSecond,
-        distribution: dt?.grown?.perSecond,
-        // "no decline": within the noise of the same measurement on the small repository
-        target: atLeast(0.9, "small repo", t?.grown?.perSecond, t?.parallel.perSecond),
-      },
-    );
-  }
+  rows.push(...tagPutRows(results));
   rows.push(...storageRows(results));
   if (s.tokenIssue) {
     rows.push({
@@ -288,6 +239,12 @@ function rowsFor(results: BenchResults): Row[] {
       unit: "MiB",
       stowage: s.coldStart?.rssAfterStartMiB,
       distribution: d?.coldStart?.rssAfterStartMiB,
+    },
+    {
+      label: "RSS 12 s after a start, no request since",
+      unit: "MiB",
+      stowage: s.coldStart?.rssIdleMiB,
+      distribution: d?.coldStart?.rssIdleMiB,
     },
     {
       label: `Functions entry import, ${s.coldStart?.functionsEntry?.entry ?? "-"} (median)`,
