@@ -27,19 +27,18 @@ export function startBackgroundJobs(
 ): BackgroundJobs {
   const { config, webhooks, registry } = app;
   const pollers: Poller[] = [];
-  let stopped = false;
+  // a stopped watch never calls this, so no poller starts after stop()
   const startDelivery = () => {
-    if (stopped) return;
-    const options = {
+    const pollerOptions = {
       idleMs: config.webhooks.pollMs,
       leaseSeconds: LEASE_SECONDS,
       maxDequeueCount: MAX_DEQUEUE_COUNT,
       log,
     };
     pollers.push(
-      startPoller(webhooks.events, (text) => webhooks.service.fanOut(text), { ...options, concurrency: 4 }),
+      startPoller(webhooks.events, (text) => webhooks.service.fanOut(text), { ...pollerOptions, concurrency: 4 }),
       startPoller(webhooks.deliveries, (text) => webhooks.service.deliver(text), {
-        ...options,
+        ...pollerOptions,
         concurrency: config.webhooks.concurrency,
       }),
     );
@@ -64,7 +63,6 @@ export function startBackgroundJobs(
   const timer = setInterval(purge, config.gc.intervalMs).unref();
   return {
     async stop() {
-      stopped = true;
       watch?.stop();
       clearInterval(timer);
       await Promise.all(pollers.map((poller) => poller.stop()));
