@@ -1,4 +1,4 @@
-/* global process */
+/* global process, URL */
 // Bundles what a host loads at a cold start, with esbuild (ESM, code splitting):
 //
 //   dist/server.mjs + dist/server-chunks/      `npm start`, the Dockerfile, the release's ./stowage
@@ -10,6 +10,18 @@
 // app behind them is a chunk of its own (shared/adapters/functions-app.ts).
 import { build } from "esbuild";
 import { readdirSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** The table SDK's XML support, loaded only if an XML answer arrives (shared/storage/azure/tables-xml.ts). */
+const lazyTableXml = {
+  name: "lazy-table-xml",
+  setup(builder) {
+    const shim = fileURLToPath(new URL("../shared/storage/azure/tables-xml.ts", import.meta.url));
+    builder.onResolve({ filter: /^@azure\/core-xml$/ }, ({ importer }) =>
+      importer.includes("/node_modules/@azure/data-tables/") ? { path: shim } : undefined,
+    );
+  },
+};
 
 const common = {
   bundle: true,
@@ -31,6 +43,7 @@ const common = {
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: "warning",
+  plugins: [lazyTableXml],
 };
 
 /**
@@ -59,7 +72,7 @@ const bundles = {
     entryPoints: { functions: "stowage:functions" },
     // provided by the Functions worker at run time (it intercepts require), never installed
     external: ["@azure/functions-core"],
-    plugins: [functionsEntry],
+    plugins: [lazyTableXml, functionsEntry],
   },
 };
 

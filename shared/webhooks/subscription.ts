@@ -1,4 +1,5 @@
-import * as z from "zod";
+import * as z from "../lib/schema.js";
+import { jsonText } from "../lib/json-text.js";
 import type { EventAction } from "../events/registry-event.js";
 
 export const WEBHOOK_FORMATS = ["distribution", "acr", "cloudevents"] as const;
@@ -11,49 +12,46 @@ const RESERVED_HEADERS = new Set(["content-type", "content-length", "host", "con
 
 /** One webhook endpoint: where events go, which ones, in what shape, signed with what. */
 export const subscriptionSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "1-64 letters, digits, . _ - (starting alphanumeric)"),
+  name: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "1-64 letters, digits, . _ - (starting alphanumeric)")),
   url: z.url({ protocol: /^https?$/ }),
   /** HMAC-SHA256 key of the signature header; unset: deliveries are not signed. */
-  secret: z.string().min(16, "at least 16 characters").optional(),
+  secret: z.optional(z.string().check(z.minLength(16, "at least 16 characters"))),
   /** Actions delivered (default: all the registry records). */
-  actions: z.array(z.enum(ACTIONS)).min(1).optional(),
+  actions: z.optional(z.array(z.enum(ACTIONS)).check(z.minLength(1))),
   /** Repository patterns delivered, `*` matching anything (default: all). */
-  repositories: z
-    .array(z.string().regex(/^[a-z0-9._/*-]+$/, "a repository pattern such as team/* or *"))
-    .min(1)
-    .optional(),
-  headers: z
-    .record(z.string(), z.string().regex(/^[^\r\n]*$/, "a single-line value"))
-    .superRefine((headers, ctx) => {
-      for (const name of Object.keys(headers)) {
-        const message = !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)
-          ? "not a header name"
-          : RESERVED_HEADERS.has(name.toLowerCase()) || /^stowage-/i.test(name)
-            ? "a reserved header"
-            : undefined;
-        if (message) ctx.addIssue({ code: "custom", path: [name], message });
-      }
-    })
-    .optional(),
-  format: z.enum(WEBHOOK_FORMATS).optional(),
-  timeoutMs: z.number().int().min(100).max(120_000).optional(),
+  repositories: z.optional(
+    z
+      .array(z.string().check(z.regex(/^[a-z0-9._/*-]+$/, "a repository pattern such as team/* or *")))
+      .check(z.minLength(1)),
+  ),
+  headers: z.optional(
+    z.record(z.string(), z.string().check(z.regex(/^[^\r\n]*$/, "a single-line value"))).check(
+      z.superRefine((headers, ctx) => {
+        for (const name of Object.keys(headers)) {
+          const message = !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)
+            ? "not a header name"
+            : RESERVED_HEADERS.has(name.toLowerCase()) || /^stowage-/i.test(name)
+              ? "a reserved header"
+              : undefined;
+          if (message) ctx.addIssue({ code: "custom", path: [name], message });
+        }
+      }),
+    ),
+  ),
+  format: z.optional(z.enum(WEBHOOK_FORMATS)),
+  timeoutMs: z.optional(z.number().check(z.int(), z.minimum(100), z.maximum(120_000))),
 });
 
 export type Subscription = z.infer<typeof subscriptionSchema>;
 
 /** STOWAGE_WEBHOOKS: a JSON array of subscriptions with distinct names. */
 export const subscriptionListSchema = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "not valid JSON" });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.array(subscriptionSchema))
-  .refine((list) => new Set(list.map((s) => s.name)).size === list.length, "subscription names must be unique");
+  .pipe(jsonText("not valid JSON"), z.array(subscriptionSchema))
+  .check(
+    z.refine((list) => new Set(list.map((s) => s.name)).size === list.length, "subscription names must be unique"),
+  );
 
 /** Validates one subscription (the CLI's `webhook add`); throws a message naming the bad fields. */
 export function parseSubscription(value: unknown): Subscription {

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../lib/schema.js";
 import { ADMIN_ACCESS, ADMIN_RULES } from "../../auth/permissions.js";
 import { IdentityError, type IdentityAdmin } from "../../auth/identity-admin.js";
 import { formatScope } from "../../auth/scopes.js";
@@ -22,15 +22,15 @@ const adminOnly = () => [ADMIN_ACCESS];
 
 const newUser = z.strictObject({
   name: z.string(),
-  password: z.string().optional(),
-  access: z.array(z.string()).max(100).default([]),
-  admin: z.boolean().default(false),
+  password: z.optional(z.string()),
+  access: z._default(z.array(z.string()).check(z.maxLength(100)), []),
+  admin: z._default(z.boolean(), false),
 });
 
 const newToken = z.strictObject({
   name: z.string(),
-  access: z.array(z.string()).min(1).max(100),
-  expiresInDays: z.number().int().min(1).max(3650).optional(),
+  access: z.array(z.string()).check(z.minLength(1), z.maxLength(100)),
+  expiresInDays: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(3650))),
 });
 
 /**
@@ -144,7 +144,7 @@ function describe(record: IdentityRecord) {
   };
 }
 
-async function readJson<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
+async function readJson<T>(request: Request, schema: z.ZodMiniType<T>): Promise<T> {
   const text = new TextDecoder().decode(await readLimited(request, 64 * 1024));
   let value: unknown;
   try {
