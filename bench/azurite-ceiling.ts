@@ -1,11 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { BlobSASPermissions, BlobServiceClient } from "@azure/storage-blob";
 import { download as get } from "./http.js";
-import { drainAndHash, HashingTap, MiB, type Pattern } from "./pattern.js";
+import { drainAndHash, HashingTap, type Pattern } from "./pattern.js";
+import { BLOCK_BYTES, BLOCKS_IN_FLIGHT } from "./registry-blocks.js";
 import { now, throughput, type Throughput } from "./timing.js";
-
-const BLOCK = 8 * MiB;
-const PARALLEL = 3;
 
 export interface Ceiling {
   upload: Throughput;
@@ -22,7 +20,7 @@ export interface Ceiling {
 
 /**
  * The storage ceiling: the same bytes straight into Azurite with the SDK the registry uses,
- * the way the registry writes them (8 MiB staged blocks, 3 in flight, one block-list commit),
+ * the way the registry writes them (staged blocks of the default size and count in flight, one block-list commit),
  * hashed on the client as in the registry push, then downloaded and hashed. The container is
  * deleted afterwards.
  */
@@ -43,7 +41,7 @@ export async function measureAzuriteCeiling(
     let failure: unknown;
 
     const started = now();
-    for (const block of tap.tap(pattern.chunks(BLOCK))) {
+    for (const block of tap.tap(pattern.chunks(BLOCK_BYTES))) {
       const id = Buffer.from(`block-${ids.length.toString().padStart(6, "0")}`).toString("base64");
       ids.push(id);
       const pending: Promise<void> = blob.stageBlock(id, block, block.length, { abortSignal }).then(
@@ -54,7 +52,7 @@ export async function measureAzuriteCeiling(
         },
       );
       inFlight.add(pending);
-      while (inFlight.size >= PARALLEL) await Promise.race(inFlight);
+      while (inFlight.size >= BLOCKS_IN_FLIGHT) await Promise.race(inFlight);
       if (failure) throw failure;
     }
     await Promise.all(inFlight);

@@ -2,8 +2,8 @@
  * The least a Node registry in front of blob storage must do with a layer's bytes, as a
  * control for the large-layer targets: it speaks just the requests the bench's large push and
  * pull make (POST, one PATCH, PUT ?digest=, GET by digest), with no auth, no tables and no
- * limits. A PATCH is hashed as it arrives and staged in 8 MiB blocks, 3 in flight, as Stowage
- * stages them (a streamed body of unknown length cannot go up as one Put Blob); the PUT checks
+ * limits. A PATCH is hashed as it arrives and staged in blocks of Stowage's default size and number in
+ * flight, as Stowage stages them (a streamed body of unknown length cannot go up as one Put Blob); the PUT checks
  * the digest and commits the block list; a GET pipes storage's answer to the socket. Storage is
  * reached with undici through a container SAS URL (RELAY_CONTAINER_URL). A HEAD of a manifest by
  * tag is one point read of a tag row through a table SAS URL (RELAY_TABLE_URL), as Stowage
@@ -15,9 +15,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { pipeline } from "node:stream/promises";
 import { Agent, request } from "undici";
 import { relayPartitionKey } from "./relay-keys.js";
+import { BLOCK_BYTES, BLOCKS_IN_FLIGHT } from "./registry-blocks.js";
 
-const BLOCK = 8 * 1024 * 1024;
-const IN_FLIGHT = 3;
 /** Uploads older than this are forgotten (the bench makes one at a time). */
 const MAX_UPLOADS = 16;
 
@@ -44,7 +43,7 @@ async function storage(url: string, method: "GET" | "PUT", body?: Buffer | strin
   return answer;
 }
 
-/** Hashes the body as it arrives and stages it block by block, at most IN_FLIGHT at once. */
+/** Hashes the body as it arrives and stages it block by block, at most BLOCKS_IN_FLIGHT at once. */
 async function stage(req: IncomingMessage, blob: string): Promise<{ blocks: string[]; digest: string }> {
   const hash = createHash("sha256");
   const blocks: string[] = [];
@@ -60,13 +59,13 @@ async function stage(req: IncomingMessage, blob: string): Promise<{ blocks: stri
       .then((answer) => answer.body.dump())
       .finally(() => inFlight.delete(put));
     inFlight.add(put);
-    while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+    while (inFlight.size >= BLOCKS_IN_FLIGHT) await Promise.race(inFlight);
   };
   for await (const chunk of req as AsyncIterable<Buffer>) {
     hash.update(chunk);
     pending.push(chunk);
     pendingBytes += chunk.length;
-    if (pendingBytes >= BLOCK) await flush();
+    if (pendingBytes >= BLOCK_BYTES) await flush();
   }
   if (pendingBytes > 0 || blocks.length === 0) await flush();
   await Promise.all(inFlight);

@@ -44,7 +44,7 @@ export async function writeBlocks(
   // cycles through concurrency + 1 buffers instead of leaving garbage for the GC to find.
   const spare: Buffer[] = [];
   // The first block starts small and grows to blockSize only if the body does: most blobs
-  // (configs, small layers) are far smaller than a block, and a fresh 8 MiB buffer per upload
+  // (configs, small layers) are far smaller than a block, and a fresh block-size buffer per upload
   // made the garbage collector most of a small blob's CPU.
   let block: Buffer = Buffer.allocUnsafe(Math.min(options.blockSize, FIRST_BUFFER_BYTES));
   let filled = 0;

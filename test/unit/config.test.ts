@@ -9,7 +9,7 @@ describe("configuration", () => {
     assert.equal(config.port, 5000);
     assert.equal(config.host, "127.0.0.1");
     assert.equal(config.connectionString, undefined);
-    assert.equal(config.blockSize, 8 * 1024 * 1024);
+    assert.equal(config.blockSize, 4 * 1024 * 1024);
   });
 
   it("accepts every setting in local.settings.sample.json (what `func start` would see)", () => {
