@@ -45,8 +45,8 @@ export interface TableCeilingOptions {
 }
 
 const TIMEOUT = 30_000;
-/** Tags the timed writes cycle through (in the grown partition, rows already there). */
-const TAGS_WRITTEN = 64;
+/** Tags the timed writes cycle through (in the grown partition, rows already there); the registries' timed PUTs by tag do the same. */
+export const TAGS_WRITTEN = 64;
 /** A measurement stops early after this many failures. */
 const MAX_ERRORS = 20;
 
