@@ -18,7 +18,7 @@ const lazyTableXml = {
   setup(builder) {
     const shim = fileURLToPath(new URL("../shared/storage/azure/tables-xml.ts", import.meta.url));
     builder.onResolve({ filter: /^@azure\/core-xml$/ }, ({ importer }) =>
-      importer.includes("/node_modules/@azure/data-tables/") ? { path: shim } : undefined,
+      /[\\/]node_modules[\\/]@azure[\\/]data-tables[\\/]/.test(importer) ? { path: shim } : undefined,
     );
   },
 };

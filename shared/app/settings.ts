@@ -2,6 +2,7 @@ import * as z from "../lib/schema.js";
 import { SECRET_NAME } from "../storage/ports/secret-store.js";
 import { parseDuration } from "../lib/duration.js";
 import { jsonText } from "../lib/json-text.js";
+import { MAX_BLOCK_BYTES } from "../registry/block-writer.js";
 import { subscriptionListSchema } from "../webhooks/subscription.js";
 
 const bool = z.pipe(
@@ -72,7 +73,7 @@ export const schema = z.object({
   STOWAGE_BLOB_REDIRECT: z._default(bool, false),
   STOWAGE_BLOB_REDIRECT_TTL_SECONDS: z._default(int(30, 3600), 300),
   /** Staged block size for uploads, in MiB; memory per upload is about size x (concurrency + 1). */
-  STOWAGE_BLOCK_SIZE_MIB: z._default(int(1, 100), 4),
+  STOWAGE_BLOCK_SIZE_MIB: z._default(int(1, MAX_BLOCK_BYTES / MiB), 4),
   STOWAGE_UPLOAD_CONCURRENCY: z._default(int(1, 16), 3),
   STOWAGE_MAX_MANIFEST_BYTES: z._default(int(1024, 32 * MiB), 4 * MiB),
   /** Distinct blobs and child manifests one manifest may reference (each is checked in storage). */

@@ -96,6 +96,12 @@ export async function writeBlocks(
   return { blockIds, bytes };
 }
 
+/**
+ * The largest block any configuration stages (STOWAGE_BLOCK_SIZE_MIB's maximum). An upload's
+ * first chunk written whole by any instance is at most this, whatever this instance's setting.
+ */
+export const MAX_BLOCK_BYTES = 100 * 1024 * 1024;
+
 /** The size the first block's buffer starts at. */
 const FIRST_BUFFER_BYTES = 256 * 1024;
 

@@ -4,7 +4,7 @@ import type { CollectionStore } from "../storage/ports/collection-store.js";
 import { ConcurrentUpdateError } from "../storage/ports/errors.js";
 import type { BlobRecord, MetadataStore, UploadSession } from "../storage/ports/metadata-store.js";
 import { uploadBlobName } from "./blob-names.js";
-import { blockId, newNonce, writeBlocks, type BlockWriterOptions } from "./block-writer.js";
+import { blockId, MAX_BLOCK_BYTES, newNonce, writeBlocks, type BlockWriterOptions } from "./block-writer.js";
 import type { Body, ChunkRange } from "./body.js";
 import { declaredChunk } from "./chunk-length.js";
 import { collected, outOfOrder, RegistryError, unknownUpload } from "./errors.js";
@@ -305,9 +305,9 @@ export class UploadService implements Uploads {
       if (!(await this.metadata.getUpload(session.repository, session.id))) throw unknownUpload(session.id);
       throw error;
     });
-    // changed since the state (the commit's etag condition would refuse it anyway)
-    if (bytes.byteLength !== session.offset || bytes.byteLength > this.options.blockSize)
-      throw outOfOrder(session, state);
+    // changed since the state (the commit's etag condition would refuse it anyway); the bound
+    // is any instance's block size, not this one's: the setting may differ during a rollout
+    if (bytes.byteLength !== session.offset || bytes.byteLength > MAX_BLOCK_BYTES) throw outOfOrder(session, state);
     const id = blockId(newNonce(), 0);
     await this.blobs.stageBlock(blobName, id, bytes);
     return [id];

@@ -1,5 +1,5 @@
 import type { SubscriptionStore } from "../storage/ports/webhook-storage.js";
-import { subscriptionSchema, SubscriptionError, type Subscription } from "./subscription.js";
+import { parseSubscription, SubscriptionError, type Subscription } from "./subscription.js";
 
 export type SubscriptionOrigin = "STOWAGE_WEBHOOKS" | "storage";
 
@@ -58,5 +58,5 @@ export class SubscriptionDirectory {
 
 /** Re-validated on read: a hand-edited row fails loudly instead of misdelivering. */
 function validated(record: unknown): Subscription {
-  return subscriptionSchema.parse(record);
+  return parseSubscription(record);
 }

@@ -94,6 +94,36 @@ describe("OCI Distribution: upload integrity (large, concurrent, sha512)", () =>
       assert.equal(range.status, 206);
       assert.ok((await bodyBytes(range)).equals(big.data.subarray(1048000, 2097501)));
     });
+
+    it("continue on an instance with smaller blocks than the one that took the first chunk", async () => {
+      // a rolling change of STOWAGE_BLOCK_SIZE_MIB: a 2 MiB instance wrote the first chunk whole
+      // (one Put Blob), a 1 MiB one over the same storage takes the rest
+      const env = {
+        STOWAGE_CONTAINER: smallBlocks.config.container,
+        STOWAGE_TABLE_PREFIX: smallBlocks.config.tablePrefix,
+        STOWAGE_EVENT_QUEUE: smallBlocks.config.events.queue,
+      };
+      const largerBlocks = await createTestRegistry(azurite().connectionString, {
+        ...env,
+        STOWAGE_BLOCK_SIZE_MIB: "2",
+      });
+      const split = 1_500_000;
+      const first = await patchChunk(
+        largerBlocks,
+        await startUpload(largerBlocks, "big/rolling"),
+        big.data.subarray(0, split),
+        0,
+      );
+      assert.equal(first.status, 202);
+      const rest = await patchChunk(smallBlocks, nextLocation(first), big.data.subarray(split), split);
+      assert.equal(rest.status, 202);
+      assertBlobCreated(
+        await smallBlocks.fetch(withQuery(nextLocation(rest), `digest=${big.digest}`), { method: "PUT" }),
+        "big/rolling",
+        big.digest,
+      );
+      await assertBlob(smallBlocks, "big/rolling", big.digest, big.data);
+    });
   });
 
   describe("Concurrent clients", () => {

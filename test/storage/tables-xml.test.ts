@@ -31,7 +31,8 @@ async function staticGraph(entry: string): Promise<string[]> {
     seen.add(file);
     const source = await readFile(file, "utf8");
     for (const [, path] of source.matchAll(
-      /(?:^|[;}\n])\s*import\s*(?:\{[^}]*\}|\*\s+as\s+\w+|\w+)?\s*from\s*"(\.[^"]+)"/g,
+      // `import {a} from "./x"`, `import * as a from`, `import a, {b} from`, and a bare `import "./x"`
+      /(?:^|[;}\n])\s*import\s*(?:(?:\{[^}]*\}|\*\s+as\s+[\w$]+|[\w$]+)(?:\s*,\s*\{[^}]*\})?\s*from\s*)?"(\.[^"]+)"/g,
     )) {
       await visit(join(file, "..", path as string));
     }
