@@ -35,6 +35,19 @@ describe("OCI Distribution: upload integrity (large, concurrent, sha512)", () =>
   describe("Blobs larger than the storage block size", () => {
     const big = randomBlob(3.5 * 1024 * 1024);
 
+    /** After a first request took `big` up to `split`: one PATCH with the rest and the closing PUT, to `smallBlocks`. */
+    const sendTheRest = async (first: Response, split: number, repository: string) => {
+      assert.equal(first.status, 202);
+      const rest = await patchChunk(smallBlocks, nextLocation(first), big.data.subarray(split), split);
+      assert.equal(rest.status, 202);
+      assertBlobCreated(
+        await smallBlocks.fetch(withQuery(nextLocation(rest), `digest=${big.digest}`), { method: "PUT" }),
+        repository,
+        big.digest,
+      );
+      await assertBlob(smallBlocks, repository, big.digest, big.data);
+    };
+
     it("arrive intact through several PATCH chunks", async () => {
       let location = await startUpload(smallBlocks, "big/chunks");
       const chunk = 1_300_000;
@@ -70,15 +83,7 @@ describe("OCI Distribution: upload integrity (large, concurrent, sha512)", () =>
         await startUpload(smallBlocks, "big/mixed"),
         big.data.subarray(0, split),
       );
-      assert.equal(first.status, 202);
-      const rest = await patchChunk(smallBlocks, nextLocation(first), big.data.subarray(split), split);
-      assert.equal(rest.status, 202);
-      assertBlobCreated(
-        await smallBlocks.fetch(withQuery(nextLocation(rest), `digest=${big.digest}`), { method: "PUT" }),
-        "big/mixed",
-        big.digest,
-      );
-      await assertBlob(smallBlocks, "big/mixed", big.digest, big.data);
+      await sendTheRest(first, split, "big/mixed");
     });
 
     it("arrive intact monolithically, and ranges across block boundaries are exact", async () => {
@@ -114,15 +119,7 @@ describe("OCI Distribution: upload integrity (large, concurrent, sha512)", () =>
         big.data.subarray(0, split),
         0,
       );
-      assert.equal(first.status, 202);
-      const rest = await patchChunk(smallBlocks, nextLocation(first), big.data.subarray(split), split);
-      assert.equal(rest.status, 202);
-      assertBlobCreated(
-        await smallBlocks.fetch(withQuery(nextLocation(rest), `digest=${big.digest}`), { method: "PUT" }),
-        "big/rolling",
-        big.digest,
-      );
-      await assertBlob(smallBlocks, "big/rolling", big.digest, big.data);
+      await sendTheRest(first, split, "big/rolling");
     });
   });
 
