@@ -202,7 +202,12 @@ export function storageContract(name: string, open: () => Promise<StorageUnderTe
           Buffer.from((await metadata.getTag(repository, "v2"))?.content as Uint8Array),
           manifest.content,
         );
-        assert.equal((await metadata.getManifest(repository, manifest.digest))?.createdAt, again.createdAt);
+        const stored = await metadata.getManifest(repository, manifest.digest);
+        assert.equal(stored?.createdAt, again.createdAt);
+        // the rest of the row is the first push's, untouched by the re-tags
+        assert.deepEqual(Buffer.from(stored?.content as Uint8Array), manifest.content);
+        assert.equal(stored?.mediaType, manifest.mediaType);
+        assert.equal(stored?.size, manifest.size);
         assert.equal(await metadata.deleteManifest(repository, manifest.digest), true);
         assert.equal(await metadata.putManifestIfStored(repository, manifest, "v3"), false, "deleted: not stored");
         assert.equal(await metadata.getTag(repository, "v3"), undefined);

@@ -301,9 +301,12 @@ function manifestActions(
   const { annotations, ...stored } = manifest;
   const { digest, mediaType, size, subject, artifactType } = manifest;
   const tx = new TableTransaction();
-  const row = { partitionKey, rowKey: `manifest:${digest}`, ...defined(stored), size: BigInt(size) };
-  if (write === "update") tx.updateEntity(row, "Replace");
-  else tx.upsertEntity(row, "Replace");
+  const rowKey = `manifest:${digest}`;
+  // An update is a re-tag of the very bytes stored under this digest: everything in the row but
+  // createdAt (a re-tag counts as a push) is already there, so it is merged alone, and the
+  // batch does not carry the manifest twice (the tag row holds it too).
+  if (write === "update") tx.updateEntity({ partitionKey, rowKey, createdAt: manifest.createdAt }, "Merge");
+  else tx.upsertEntity({ partitionKey, rowKey, ...defined(stored), size: BigInt(size) }, "Replace");
   if (tag !== undefined) {
     const fields = defined({ digest, mediaType, size: BigInt(size), content: manifest.content });
     tx.upsertEntity({ partitionKey, rowKey: `tag:${tag}`, ...fields }, "Replace");
