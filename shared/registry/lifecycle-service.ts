@@ -136,6 +136,7 @@ export class LifecycleService {
         dropped++;
         if (dryRun) continue;
         await collection.removeFromCatalog(repository);
+        this.options.forget?.(repository);
         if (!(await collection.isRepositoryEmpty(repository))) {
           await metadata.addRepository(repository);
           dropped--;

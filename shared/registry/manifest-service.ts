@@ -3,6 +3,7 @@ import type { CollectionStore, SweepEpoch } from "../storage/ports/collection-st
 import type { ManifestRecord, MetadataStore } from "../storage/ports/metadata-store.js";
 import { mapLimit } from "../lib/map-limit.js";
 import { manifestBlobName } from "./blob-names.js";
+import { CatalogMemo } from "./catalog-memo.js";
 import { ManifestCache } from "./manifest-cache.js";
 import { RegistryError, tooLarge } from "./errors.js";
 import { digestOf } from "./hasher.js";
@@ -71,6 +72,8 @@ const CHECK_CONCURRENCY = 16;
 export class ManifestService implements Manifests {
   /** Content by digest, for a bounded time (see manifest-cache.ts for what that bounds). */
   private readonly cache: ManifestCache;
+  /** Repositories whose catalog row this instance wrote moments ago (a re-tag skips it). */
+  private readonly catalogued: CatalogMemo;
   /** The sweep epoch as a push last read it (see sweepEpochBefore). */
   private lastEpoch: SweepEpoch | undefined;
 
@@ -82,6 +85,7 @@ export class ManifestService implements Manifests {
     private readonly collection?: CollectionStore,
   ) {
     this.cache = new ManifestCache(options.now);
+    this.catalogued = new CatalogMemo(options.now);
   }
 
   get maxBytes(): number {
@@ -93,9 +97,10 @@ export class ManifestService implements Manifests {
    * digest and point the tag at it (manifest and tag commit together). Storage calls, when no
    * sweep is marking: [sweep epoch, unless an earlier push read it], the manifest-and-tag batch
    * if the manifest is stored already (else: [one link or manifest read per reference], the
-   * batch again), then the epoch again alongside the catalog row and the observer's
-   * `committed` (the push event). A re-tag: 4 calls in 2 round trips. (A large manifest: a
-   * manifest read instead of the first batch, and its bytes before the batch.)
+   * batch again), then the epoch again alongside the catalog row (which a re-tag skips if
+   * this instance wrote it moments ago: catalog-memo.ts) and the observer's `committed` (the
+   * push event). A re-tag: 2 calls in 2 round trips, and the event's when one is wanted. (A
+   * large manifest: a manifest read instead of the first batch, and its bytes before the batch.)
    */
   async put(
     repository: string,
@@ -125,12 +130,14 @@ export class ManifestService implements Manifests {
     if (parsed.artifactType) record.artifactType = parsed.artifactType;
     if (parsed.annotations) record.annotations = parsed.annotations;
     const tag = isDigest(reference) ? undefined : reference;
+    let retagged = false;
     if (bytes.byteLength <= INLINE_LIMIT) {
       record.content = bytes;
       // A manifest already stored here had its references checked when it was stored: tagging
       // it again (a CI pushing tags) is the one batch, committed only if the manifest is still
       // there when it commits (after P0, as a read would be); a new one is checked first.
-      if (!(await this.metadata.putManifestIfStored(repository, record, tag))) {
+      retagged = await this.metadata.putManifestIfStored(repository, record, tag);
+      if (!retagged) {
         await this.checkReferences(repository, parsed.blobs, parsed.manifests);
         await this.metadata.putManifest(repository, record, tag);
       }
@@ -153,11 +160,17 @@ export class ManifestService implements Manifests {
       () => undefined,
       (error: unknown) => ({ error }),
     );
-    const [after] = await Promise.all([this.readSweepEpoch(), this.metadata.addRepository(repository), told]);
+    const listed = retagged && this.catalogued.has(repository) ? undefined : this.addToCatalog(repository);
+    const [after] = await Promise.all([this.readSweepEpoch(), listed, told]);
     if (!sweepFree(before, after)) await this.claimBlobs(repository, digest, parsed.blobs, observer);
     const failed = await told;
     if (failed) throw failed.error;
     return result;
+  }
+
+  private async addToCatalog(repository: string): Promise<void> {
+    await this.metadata.addRepository(repository);
+    this.catalogued.wrote(repository);
   }
 
   /**
@@ -198,7 +211,10 @@ export class ManifestService implements Manifests {
    */
   forget(repository: string, digest?: string): void {
     if (digest) this.cache.forget(repository, digest);
-    else this.cache.forgetRepository(repository);
+    else {
+      this.cache.forgetRepository(repository);
+      this.catalogued.forget(repository);
+    }
   }
 
   /** The manifest a tag or digest names in a repository. */
