@@ -99,8 +99,9 @@ export class ManifestService implements Manifests {
    * if the manifest is stored already (else: [one link or manifest read per reference], the
    * batch again), then the epoch again alongside the catalog row (which a re-tag skips if
    * this instance wrote it moments ago: catalog-memo.ts) and the observer's `committed` (the
-   * push event). A re-tag: 2 calls in 2 round trips, and the event's when one is wanted. (A
-   * large manifest: a manifest read instead of the first batch, and its bytes before the batch.)
+   * push event). A re-tag: 2 calls in 2 round trips while this instance wrote the catalog row
+   * in the last 10 s, else 3, and the event's when one is wanted. (A large manifest: a
+   * manifest read instead of the first batch, and its bytes before the batch.)
    */
   async put(
     repository: string,
@@ -154,23 +155,26 @@ export class ManifestService implements Manifests {
     // Both after the manifest is written: the sweep relies on that order (blob-sweeper.ts), and
     // so does its removal of empty repositories from the catalog (lifecycle-service.ts). The
     // observer needs only the commit; a claim that removes the manifest again tells it so.
-    // Its failure is raised only after the claims: a manifest stored while a sweep marked is
-    // never left unclaimed (a retry would re-tag it without claiming anything).
-    const told = observer?.committed(result).then(
-      () => undefined,
-      (error: unknown) => ({ error }),
-    );
-    const listed = retagged && this.catalogued.has(repository) ? undefined : this.addToCatalog(repository);
+    // Their failures are raised only after the claims: a manifest stored while a sweep marked
+    // is never left unclaimed (a retry would re-tag it without claiming anything).
+    const told = failureOf(observer?.committed(result));
+    // a re-tag may skip the catalog row this instance wrote moments ago (catalog-memo.ts)
+    const skipping = retagged && before !== undefined && this.catalogued.fresh(repository);
+    const listed = failureOf(skipping ? undefined : this.addToCatalog(repository, before));
     const [after] = await Promise.all([this.readSweepEpoch(), listed, told]);
     if (!sweepFree(before, after)) await this.claimBlobs(repository, digest, parsed.blobs, observer);
-    const failed = await told;
+    const failed = (await listed) ?? (await told);
     if (failed) throw failed.error;
+    // a removal from the catalog since that write: the row is written after all
+    if (skipping && !this.catalogued.stands(repository, after?.removals ?? ""))
+      await this.addToCatalog(repository, after);
     return result;
   }
 
-  private async addToCatalog(repository: string): Promise<void> {
+  /** Upserts the repository's catalog row; `epoch` as read before the upsert (catalog-memo.ts). */
+  private async addToCatalog(repository: string, epoch: SweepEpoch | undefined): Promise<void> {
     await this.metadata.addRepository(repository);
-    this.catalogued.wrote(repository);
+    if (epoch) this.catalogued.wrote(repository, epoch.removals);
   }
 
   /**
@@ -325,6 +329,14 @@ export class ManifestService implements Manifests {
 function sweepFree(before: SweepEpoch | undefined, after: SweepEpoch | undefined): boolean {
   if (!before || !after) return before === after;
   return !before.marking && !after.marking && before.epoch === after.epoch;
+}
+
+/** Resolves to the promise's failure, if any, so that it can be raised after other work. */
+function failureOf(promise: Promise<unknown> | undefined): Promise<{ error: unknown } | undefined> {
+  return Promise.resolve(promise).then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
 }
 
 function unknown(reference: string): RegistryError {

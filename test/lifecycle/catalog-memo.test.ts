@@ -49,6 +49,29 @@ describe("Manifest PUT: the catalog row a re-tag may skip", () => {
       assert.equal((await app.storage.registry.metadata.getTag(repository, tag))?.digest, sha256(manifest));
   });
 
+  it("a removal from the catalog anywhere since the remembered write: a re-tag here writes the row", async () => {
+    // the review's interleaving: the removal happens elsewhere (not forgotten here), then a
+    // push elsewhere commits and fails to write the row, and its retry is a re-tag here
+    const repository = "memo/removed-elsewhere";
+    const first = await manifestIn(app, repository, "first image");
+    const here = counted(app, Date.now);
+    await here.service.put(repository, "v1", bytes(first), OCI_MANIFEST);
+    assert.equal(here.catalogWrites(), 1);
+
+    await app.lifecycle.deleteRepository(repository); // another instance, or the CLI
+    const second = await manifestIn(app, repository, "second image");
+    const elsewhere = counted(app, Date.now);
+    elsewhere.failNextCatalogWrite();
+    await assert.rejects(elsewhere.service.put(repository, "v2", bytes(second), OCI_MANIFEST), /catalog unavailable/);
+    assert.equal(await app.storage.registry.metadata.hasRepository(repository), false, "committed, not listed");
+
+    await here.service.put(repository, "v2", bytes(second), OCI_MANIFEST);
+    assert.equal(here.catalogWrites(), 2, "the re-tag saw the removal and wrote the row");
+    assert.equal(await app.storage.registry.metadata.hasRepository(repository), true);
+    await here.service.put(repository, "v3", bytes(second), OCI_MANIFEST);
+    assert.equal(here.catalogWrites(), 2, "and skips it again after that");
+  });
+
   it("a push whose catalog upsert failed leaves no memo: its retry, a re-tag, lists the repository", async () => {
     const repository = "memo/failed-upsert";
     const manifest = await manifestIn(app, repository);

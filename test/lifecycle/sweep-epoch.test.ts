@@ -4,6 +4,7 @@ import { BlobSweeper } from "../../shared/registry/blob-sweeper.js";
 import { RegistryError } from "../../shared/registry/errors.js";
 import { ManifestService } from "../../shared/registry/manifest-service.js";
 import type { CollectionStore } from "../../shared/storage/ports/collection-store.js";
+import type { MetadataStore } from "../../shared/storage/ports/metadata-store.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { imageManifest, sha256 } from "../helpers/content.js";
 import { RecordingProxy } from "../helpers/recording-proxy.js";
@@ -63,7 +64,8 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     assert.equal(await retag("after a crash"), parts.length, "a crashed sweep leaves the flag set");
     await app.lifecycle.collectGarbage({ graceMs: 0 });
     assert.equal(await retag("after a complete sweep"), 0, "a complete sweep clears it");
-    assert.deepEqual(await app.storage.collection.sweepEpoch(), { epoch: 3, marking: false });
+    const { epoch, marking } = await app.storage.collection.sweepEpoch();
+    assert.deepEqual({ epoch, marking }, { epoch: 3, marking: false });
   });
 
   it("two sweeps overlapping (a lost lease): the first one's end leaves the flag set, the second one's clears it", async () => {
@@ -186,6 +188,48 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     }
     // claimed before the failure is raised: a retry, seeing no sweep, re-tags without claiming
     assert.equal(calls.filter((name) => name === "claimBlob").length, parts.length);
+  });
+
+  it("a push whose catalog row cannot be written while a sweep marks still claims its blobs, then fails", async () => {
+    const parts = ["uncatalogued config", "uncatalogued layer"];
+    const manifest = await imageOver(app, "epoch/uncatalogued", parts);
+    const calls: string[] = [];
+    const failing: MetadataStore = new Proxy(app.storage.registry.metadata, {
+      get(target, property, receiver) {
+        if (property === "addRepository")
+          return async () => Promise.reject(new Error("catalog unavailable (simulated)"));
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const service = new ManifestService(
+      app.storage.registry.blobs,
+      failing,
+      MANIFEST_OPTIONS,
+      instrumented(app.storage.collection, calls),
+    );
+    const token = await app.storage.collection.beginMarking();
+    try {
+      await assert.rejects(
+        service.put("epoch/uncatalogued", "latest", bytes(manifest), OCI_MANIFEST),
+        /catalog unavailable/,
+      );
+    } finally {
+      await app.storage.collection.endMarking(token);
+    }
+    assert.equal(calls.filter((name) => name === "claimBlob").length, parts.length);
+  });
+
+  it("a removal from the catalog while a sweep marks does not keep the sweep from clearing its flag", async () => {
+    const store = app.storage.collection;
+    const token = await store.beginMarking();
+    const { removals } = await store.sweepEpoch();
+    await store.removeFromCatalog("epoch/not-listed-anyway");
+    const during = await store.sweepEpoch();
+    assert.equal(during.marking, true);
+    assert.notEqual(during.removals, removals, "the removal is seen");
+    await store.endMarking(token);
+    assert.deepEqual(await store.sweepEpoch(), { ...during, marking: false });
   });
 
   it("a push run at any step of a sweep is acknowledged only over blobs the sweep keeps", async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
 import type {
   CollectionStore,
@@ -14,6 +15,7 @@ import { mapLimit } from "../../lib/map-limit.js";
 import { acquireBlobLease } from "./blob-lease.js";
 import { decodeKey, encodeKey, odata, prefixEnd } from "./table-keys.js";
 import { deleteRow, getRow, isStatus, listRows, type Row } from "./table-rows.js";
+import { upsertRow } from "./table-write.js";
 
 /** Rows per page of the cross-partition scans (the most Table Storage returns at once). */
 const PAGE = 1000;
@@ -54,19 +56,21 @@ export class AzureCollectionStore implements CollectionStore {
 
   async sweepEpoch(): Promise<SweepEpoch> {
     const row = await getRow(this.tables.repositories, EPOCH_ROW.partitionKey, EPOCH_ROW.rowKey);
-    return { epoch: Number(row?.epoch ?? 0), marking: row?.marking === true };
+    return { epoch: Number(row?.epoch ?? 0), marking: row?.marking === true, removals: String(row?.removals ?? "") };
   }
 
   async beginMarking(): Promise<string> {
-    // Bounded: each retry means another sweep began at the same time (a lost lease)
+    // Bounded: each retry means another writer changed the row at the same time (a sweep
+    // beginning after a lost lease, a catalog removal)
     for (let attempt = 0; attempt < 20; attempt++) {
       const row = await getRow(this.tables.repositories, EPOCH_ROW.partitionKey, EPOCH_ROW.rowKey);
-      const entity = { ...EPOCH_ROW, epoch: Number(row?.epoch ?? 0) + 1, marking: true };
+      const epoch = Number(row?.epoch ?? 0) + 1;
+      const entity = { ...EPOCH_ROW, epoch, marking: true };
       try {
-        const written = row
-          ? await this.tables.repositories.updateEntity(entity, "Replace", { etag: row.etag as string })
-          : await this.tables.repositories.createEntity(entity);
-        return written.etag as string;
+        // merged: `removals` stays as it is
+        if (row) await this.tables.repositories.updateEntity(entity, "Merge", { etag: row.etag as string });
+        else await this.tables.repositories.createEntity(entity);
+        return String(epoch);
       } catch (error) {
         if (!isStatus(error, 412) && !isStatus(error, 409) && !isStatus(error, 404)) throw error;
       }
@@ -75,12 +79,21 @@ export class AzureCollectionStore implements CollectionStore {
   }
 
   async endMarking(token: string): Promise<void> {
-    try {
-      await this.tables.repositories.updateEntity({ ...EPOCH_ROW, marking: false }, "Merge", { etag: token });
-    } catch (error) {
+    // Bounded, as beginMarking: a catalog removal changes the row, not the epoch
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const row = await getRow(this.tables.repositories, EPOCH_ROW.partitionKey, EPOCH_ROW.rowKey);
       // another sweep began since: it clears the flag when it is done
-      if (!isStatus(error, 412) && !isStatus(error, 404)) throw error;
+      if (!row || String(row.epoch) !== token) return;
+      try {
+        await this.tables.repositories.updateEntity({ ...EPOCH_ROW, marking: false }, "Merge", {
+          etag: row.etag as string,
+        });
+        return;
+      } catch (error) {
+        if (!isStatus(error, 412) && !isStatus(error, 404)) throw error;
+      }
     }
+    throw new Error("the sweep epoch row keeps changing");
   }
 
   async *blobIndexPages(pageSize: number): AsyncIterable<IndexedBlob[]> {
@@ -200,6 +213,9 @@ export class AzureCollectionStore implements CollectionStore {
 
   async removeFromCatalog(repository: string): Promise<void> {
     await deleteRow(this.tables.catalog, "", encodeKey(repository));
+    // after the row is gone, so that an instance which wrote the row before the removal, and
+    // reads the value after it, sees a change (catalog-memo.ts)
+    await upsertRow(this.tables.repositories, { ...EPOCH_ROW, removals: randomUUID() }, "Merge");
   }
 
   async deleteRepositoryRows(repository: string): Promise<number> {

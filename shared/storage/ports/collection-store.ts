@@ -49,6 +49,12 @@ export interface Lease {
 export interface SweepEpoch {
   epoch: number;
   marking: boolean;
+  /**
+   * Changes (to a value never used before) each time a repository is taken out of the
+   * catalog, after its row is gone: an instance that remembers writing a catalog row tells
+   * from it whether the row may have been removed since (catalog-memo.ts).
+   */
+  removals: string;
 }
 
 /** A blob in the container (for bytes no index row or upload owns any more). */
@@ -97,7 +103,7 @@ export interface CollectionStore {
 
   /** True when the repository has neither manifests nor tags. */
   isRepositoryEmpty(repository: string): Promise<boolean>;
-  /** Takes a repository out of the catalog (idempotent). */
+  /** Takes a repository out of the catalog (idempotent), then changes the epoch row's `removals`. */
   removeFromCatalog(repository: string): Promise<void>;
   /** Deletes a repository's tags, manifests, referrers and links (uploads expire on their own); the count. */
   deleteRepositoryRows(repository: string): Promise<number>;
