@@ -10,15 +10,17 @@ const MAX_REPOSITORIES = 10_000;
  * pushing tags onto a manifest already stored) can skip the upsert: 2 storage calls per
  * re-tag instead of 3.
  *
- * Each entry keeps the sweep epoch row's `removals` as read before the write (a push's P0).
- * Every removal from the catalog, on any instance or the CLI, deletes the row and then
- * changes that value; a re-tag reads it after its commit anyway (P2'), and skips the upsert
- * only if it is unchanged, so no removal happened between the remembered write and the
- * re-tag's commit (else it upserts, one round trip later). Left open: a removal whose row
- * is gone but whose change is not yet written, while a re-tag both commits and reads; that
- * is garbage collection's drop of an empty repository, which checks again after the change
- * and puts the row back, or a repository deletion racing a push of the same manifest, which
- * could leave the pushed rows unlisted before this memo existed.
+ * Each entry keeps the sweep epoch row's `removals` as read before the write (the push's P0,
+ * or its P2' for an upsert made after it). Every removal from the catalog, on any instance or
+ * the CLI, changes that value before and after deleting the row. A re-tag skips the upsert
+ * only if the value is unchanged at its P0 and at its P2' (read after its commit anyway), so
+ * no removal happened between the remembered write and the commit; else it upserts (after
+ * P2' if only that read showed the change). An empty value is unknown and never stands
+ * (never set yet, or reset by an older version's sweep during an upgrade): the push that
+ * reads it sets one. Left open: a removal that deleted the row and has not yet changed the
+ * value when a re-tag reads P2'. Garbage collection's drop of an empty repository checks
+ * again after the change and puts the row back; a repository deletion racing a push of the
+ * same manifest could leave those rows unlisted before this memo existed too.
  */
 export class CatalogMemo {
   private readonly written = new LRUCache<string, { until: number; removals: string }>({ max: MAX_REPOSITORIES });
@@ -28,15 +30,14 @@ export class CatalogMemo {
     private readonly ttlMs = CATALOG_MEMO_TTL_MS,
   ) {}
 
-  /** True if this instance wrote the repository's catalog row within the expiry. */
-  fresh(repository: string): boolean {
+  private fresh(repository: string): boolean {
     const entry = this.written.get(repository);
     return entry !== undefined && entry.until > this.now();
   }
 
   /** True if that write is fresh and no removal from the catalog has happened since (`removals` unchanged). */
   stands(repository: string, removals: string): boolean {
-    return this.fresh(repository) && this.written.get(repository)?.removals === removals;
+    return removals !== "" && this.fresh(repository) && this.written.get(repository)?.removals === removals;
   }
 
   /** The repository's catalog row was just written; `removals` as read before the write. */

@@ -100,7 +100,8 @@ export class ManifestService implements Manifests {
    * batch again), then the epoch again alongside the catalog row (which a re-tag skips if
    * this instance wrote it moments ago: catalog-memo.ts) and the observer's `committed` (the
    * push event). A re-tag: 2 calls in 2 round trips while this instance wrote the catalog row
-   * in the last 10 s, else 3, and the event's when one is wanted. (A large manifest: a
+   * in the last 10 s and nothing left the catalog since, else 3, and the event's when one is
+   * wanted. (A large manifest: a
    * manifest read instead of the first batch, and its bytes before the batch.)
    */
   async put(
@@ -159,7 +160,7 @@ export class ManifestService implements Manifests {
     // is never left unclaimed (a retry would re-tag it without claiming anything).
     const told = failureOf(observer?.committed(result));
     // a re-tag may skip the catalog row this instance wrote moments ago (catalog-memo.ts)
-    const skipping = retagged && before !== undefined && this.catalogued.fresh(repository);
+    const skipping = retagged && before !== undefined && this.catalogued.stands(repository, before.removals);
     const listed = failureOf(skipping ? undefined : this.addToCatalog(repository, before));
     const [after] = await Promise.all([this.readSweepEpoch(), listed, told]);
     if (!sweepFree(before, after)) await this.claimBlobs(repository, digest, parsed.blobs, observer);
@@ -168,6 +169,8 @@ export class ManifestService implements Manifests {
     // a removal from the catalog since that write: the row is written after all
     if (skipping && !this.catalogued.stands(repository, after?.removals ?? ""))
       await this.addToCatalog(repository, after);
+    // no value yet (a new deployment), or one an older version's sweep reset: set one
+    if (after?.removals === "") await this.collection?.changeRemovals();
     return result;
   }
 

@@ -21,6 +21,23 @@ describe("Manifest PUT: the catalog row a re-tag may skip", () => {
     ({ app } = await lifecycleApp(azurite().connectionString));
   });
 
+  it("a new deployment has no removals value: no memo stands on it, and the first push sets one", async () => {
+    const repository = "memo/new-deployment";
+    const manifest = await manifestIn(app, repository);
+    assert.equal((await app.storage.collection.sweepEpoch()).removals, "");
+    const { service, catalogWrites } = counted(app, Date.now);
+    await service.put(repository, "v1", bytes(manifest), OCI_MANIFEST);
+    const { removals } = await app.storage.collection.sweepEpoch();
+    assert.notEqual(removals, "");
+    // v1 remembered no value, and v2's P0 is v1's P2', read before v1 set it
+    await service.put(repository, "v2", bytes(manifest), OCI_MANIFEST);
+    await service.put(repository, "v3", bytes(manifest), OCI_MANIFEST);
+    assert.equal(catalogWrites(), 3);
+    await service.put(repository, "v4", bytes(manifest), OCI_MANIFEST);
+    assert.equal(catalogWrites(), 3, "v3's write stands");
+    assert.equal((await app.storage.collection.sweepEpoch()).removals, removals, "set once");
+  });
+
   it("a re-tag skips the catalog upsert only while this instance wrote the row within the expiry", async () => {
     const repository = "memo/retag";
     const manifest = await manifestIn(app, repository);

@@ -3,6 +3,8 @@ import { after, before, describe, it } from "node:test";
 import { BlobSweeper } from "../../shared/registry/blob-sweeper.js";
 import { RegistryError } from "../../shared/registry/errors.js";
 import { ManifestService } from "../../shared/registry/manifest-service.js";
+import type { BlobAccountSource } from "../../shared/storage/azure/azure-blob-store.js";
+import { AzureCollectionStore } from "../../shared/storage/azure/azure-collection-store.js";
 import type { CollectionStore } from "../../shared/storage/ports/collection-store.js";
 import type { MetadataStore } from "../../shared/storage/ports/metadata-store.js";
 import { useAzurite } from "../helpers/azurite.js";
@@ -24,6 +26,7 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
   before(async () => {
     proxy = await RecordingProxy.start(azurite());
     ({ app } = await lifecycleApp(proxy.connectionString));
+    await app.storage.collection.changeRemovals(); // as the first push of a deployment does (catalog-memo.ts)
   });
   after(() => proxy.stop());
 
@@ -230,6 +233,29 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     assert.notEqual(during.removals, removals, "the removal is seen");
     await store.endMarking(token);
     assert.deepEqual(await store.sweepEpoch(), { ...during, marking: false });
+
+    // a removal between endMarking's read and its conditional write: it reads again
+    const racing = storeOverTables(app, (tables) => ({
+      ...tables,
+      repositories: new Proxy(tables.repositories, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver) as unknown;
+          if (property !== "updateEntity" || typeof value !== "function") return value;
+          return async (...args: unknown[]) => {
+            if ((args[0] as { marking?: boolean }).marking === false && !raced) {
+              raced = true;
+              await store.removeFromCatalog("epoch/not-listed-either");
+            }
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }),
+    }));
+    let raced = false;
+    const again = await racing.beginMarking();
+    await racing.endMarking(again);
+    assert.ok(raced);
+    assert.equal((await store.sweepEpoch()).marking, false);
   });
 
   it("a push run at any step of a sweep is acknowledged only over blobs the sweep keeps", async () => {
@@ -261,6 +287,18 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     assert.ok(deleted > 0, "the sweeps deleted garbage meanwhile");
   });
 });
+
+type CollectionTables = ConstructorParameters<typeof AzureCollectionStore>[0];
+
+/** A collection store over the app's own tables, as `wrap` changes them. */
+function storeOverTables(
+  app: LifecycleApp,
+  wrap: (tables: CollectionTables) => CollectionTables,
+): AzureCollectionStore {
+  const store = app.storage.collection as AzureCollectionStore;
+  const { tables, blobAccount } = store as unknown as { tables: CollectionTables; blobAccount: BlobAccountSource };
+  return new AzureCollectionStore(wrap(tables), blobAccount);
+}
 
 /** Blobs with these contents in the repository, unreferenced; the manifest over them (not pushed). */
 async function imageOver(app: LifecycleApp, repository: string, parts: string[]): Promise<string> {

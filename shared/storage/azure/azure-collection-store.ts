@@ -212,9 +212,15 @@ export class AzureCollectionStore implements CollectionStore {
   }
 
   async removeFromCatalog(repository: string): Promise<void> {
-    await deleteRow(this.tables.catalog, "", encodeKey(repository));
     // after the row is gone, so that an instance which wrote the row before the removal, and
-    // reads the value after it, sees a change (catalog-memo.ts)
+    // reads the value after it, sees a change (catalog-memo.ts); and before, so that it still
+    // sees one if the removal fails half-way
+    await this.changeRemovals();
+    await deleteRow(this.tables.catalog, "", encodeKey(repository));
+    await this.changeRemovals();
+  }
+
+  async changeRemovals(): Promise<void> {
     await upsertRow(this.tables.repositories, { ...EPOCH_ROW, removals: randomUUID() }, "Merge");
   }
 

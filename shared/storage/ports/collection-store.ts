@@ -51,8 +51,9 @@ export interface SweepEpoch {
   marking: boolean;
   /**
    * Changes (to a value never used before) each time a repository is taken out of the
-   * catalog, after its row is gone: an instance that remembers writing a catalog row tells
-   * from it whether the row may have been removed since (catalog-memo.ts).
+   * catalog, before and after its row goes: an instance that remembers writing a catalog row
+   * tells from it whether the row may have been removed since (catalog-memo.ts). Empty when
+   * unknown (never set, or reset by an older version's sweep): no memo stands on it.
    */
   removals: string;
 }
@@ -103,8 +104,10 @@ export interface CollectionStore {
 
   /** True when the repository has neither manifests nor tags. */
   isRepositoryEmpty(repository: string): Promise<boolean>;
-  /** Takes a repository out of the catalog (idempotent), then changes the epoch row's `removals`. */
+  /** Takes a repository out of the catalog (idempotent), changing the epoch row's `removals` before and after. */
   removeFromCatalog(repository: string): Promise<void>;
+  /** Changes the epoch row's `removals` to a value never used before: no catalog memo stands after it. */
+  changeRemovals(): Promise<void>;
   /** Deletes a repository's tags, manifests, referrers and links (uploads expire on their own); the count. */
   deleteRepositoryRows(repository: string): Promise<number>;
 
