@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import type { TableClient } from "@azure/data-tables";
 import type {
   CollectionStore,
@@ -79,8 +80,11 @@ export class AzureCollectionStore implements CollectionStore {
   }
 
   async endMarking(token: string): Promise<void> {
-    // Bounded, as beginMarking: a catalog removal changes the row, not the epoch
+    // Bounded, as beginMarking: a catalog removal changes the row, not the epoch. Removals
+    // can come in bursts (a script deleting repositories): each retry waits a little longer,
+    // since a sweep that fails here leaves pushes claiming every blob until the next one.
     for (let attempt = 0; attempt < 20; attempt++) {
+      if (attempt > 0) await delay(attempt * 10);
       const row = await getRow(this.tables.repositories, EPOCH_ROW.partitionKey, EPOCH_ROW.rowKey);
       // another sweep began since: it clears the flag when it is done
       if (!row || String(row.epoch) !== token) return;
