@@ -101,8 +101,8 @@ export class ManifestService implements Manifests {
    * this instance wrote it moments ago: catalog-memo.ts) and the observer's `committed` (the
    * push event). A re-tag: 2 calls in 2 round trips while this instance wrote the catalog row
    * in the last 10 s and nothing left the catalog since, else 3, and the event's when one is
-   * wanted. (A large manifest: a
-   * manifest read instead of the first batch, and its bytes before the batch.)
+   * wanted. (A large manifest: a manifest read instead of the first batch, and its bytes
+   * before the batch.)
    */
   async put(
     repository: string,
