@@ -172,6 +172,16 @@ function rowsFor(results: BenchResults): Row[] {
       ...(factor ? { target: atLeast(factor, "dist", m?.[key]?.requestsPerSecond, dm?.[key]?.requestsPerSecond) } : {}),
     });
     rows.push({ label: `  latency p50 / p99`, unit: "ms", stowage: lat(m?.[key]), distribution: lat(dm?.[key]) });
+    // what the target asks of this run: the rate it demands as a share of what Azurite alone serves
+    const reference = dm?.[key]?.requestsPerSecond;
+    const ceiling = key.endsWith("ByTag") ? pointReads?.readAtConnections.perSecond : undefined;
+    if (factor && reference !== undefined && ceiling)
+      rows.push({
+        label: "  the target's rate / Azurite raw",
+        unit: "ratio",
+        stowage: (factor * reference) / ceiling,
+        digits: 2,
+      });
   };
   const c32 = `-c${results.meta.connections}`;
   load(`manifest GET by tag (node ${c32})`, "getByTag");
