@@ -30,14 +30,10 @@ export class CatalogMemo {
     private readonly ttlMs = CATALOG_MEMO_TTL_MS,
   ) {}
 
-  private fresh(repository: string): boolean {
-    const entry = this.written.get(repository);
-    return entry !== undefined && entry.until > this.now();
-  }
-
-  /** True if that write is fresh and no removal from the catalog has happened since (`removals` unchanged). */
+  /** True if this instance wrote the row within the expiry and nothing left the catalog since (`removals` unchanged). */
   stands(repository: string, removals: string): boolean {
-    return removals !== "" && this.fresh(repository) && this.written.get(repository)?.removals === removals;
+    const entry = this.written.get(repository);
+    return removals !== "" && entry !== undefined && entry.until > this.now() && entry.removals === removals;
   }
 
   /** The repository's catalog row was just written; `removals` as read before the write. */

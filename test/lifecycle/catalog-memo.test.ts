@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { CATALOG_MEMO_TTL_MS } from "../../shared/registry/catalog-memo.js";
 import { ManifestService } from "../../shared/registry/manifest-service.js";
-import type { MetadataStore } from "../../shared/storage/ports/metadata-store.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { imageManifest, sha256 } from "../helpers/content.js";
+import { overriding } from "../helpers/overriding.js";
 import { bytes, OCI_MANIFEST, pushBlob } from "../protocol/support.js";
 import { lifecycleApp, type LifecycleApp } from "./support.js";
 
@@ -117,19 +117,14 @@ function counted(app: LifecycleApp, now: () => number) {
   const metadata = app.storage.registry.metadata;
   let writes = 0;
   let failNext = false;
-  const counting: MetadataStore = new Proxy(metadata, {
-    get(target, property, receiver) {
-      if (property === "addRepository")
-        return async (repository: string) => {
-          writes++;
-          if (failNext) {
-            failNext = false;
-            throw new Error("catalog unavailable (simulated)");
-          }
-          await target.addRepository(repository);
-        };
-      const value = Reflect.get(target, property, receiver) as unknown;
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  const counting = overriding(metadata, {
+    async addRepository(repository: string) {
+      writes++;
+      if (failNext) {
+        failNext = false;
+        throw new Error("catalog unavailable (simulated)");
+      }
+      await metadata.addRepository(repository);
     },
   });
   const options = { maxManifestBytes: 1 << 20, maxManifestReferences: 1000, now };

@@ -6,9 +6,9 @@ import { ManifestService } from "../../shared/registry/manifest-service.js";
 import type { BlobAccountSource } from "../../shared/storage/azure/azure-blob-store.js";
 import { AzureCollectionStore } from "../../shared/storage/azure/azure-collection-store.js";
 import type { CollectionStore } from "../../shared/storage/ports/collection-store.js";
-import type { MetadataStore } from "../../shared/storage/ports/metadata-store.js";
 import { useAzurite } from "../helpers/azurite.js";
 import { imageManifest, sha256 } from "../helpers/content.js";
+import { overriding } from "../helpers/overriding.js";
 import { RecordingProxy } from "../helpers/recording-proxy.js";
 import { bytes, OCI_MANIFEST, pushBlob, pushManifest } from "../protocol/support.js";
 import { blobStatus, lifecycleApp, manifestStatus, type LifecycleApp } from "./support.js";
@@ -148,13 +148,9 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     const digest = sha256(manifest);
     const store = app.storage.collection;
     // a sweep marking throughout, that has already taken the blobs (every claim fails)
-    const losing: CollectionStore = new Proxy(store, {
-      get(target, property, receiver) {
-        if (property === "sweepEpoch") return async () => ({ epoch: 99, marking: true });
-        if (property === "claimBlob") return async () => false;
-        const value = Reflect.get(target, property, receiver) as unknown;
-        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
+    const losing = overriding(store, {
+      sweepEpoch: async () => ({ epoch: 99, marking: true, removals: "" }),
+      claimBlob: async () => false,
     });
     const told: string[] = [];
     const observer = {
@@ -197,13 +193,8 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     const parts = ["uncatalogued config", "uncatalogued layer"];
     const manifest = await imageOver(app, "epoch/uncatalogued", parts);
     const calls: string[] = [];
-    const failing: MetadataStore = new Proxy(app.storage.registry.metadata, {
-      get(target, property, receiver) {
-        if (property === "addRepository")
-          return async () => Promise.reject(new Error("catalog unavailable (simulated)"));
-        const value = Reflect.get(target, property, receiver) as unknown;
-        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
+    const failing = overriding(app.storage.registry.metadata, {
+      addRepository: async () => Promise.reject(new Error("catalog unavailable (simulated)")),
     });
     const service = new ManifestService(
       app.storage.registry.blobs,
@@ -235,22 +226,17 @@ describe("Garbage collection: the sweep epoch spares pushes the per-blob claims"
     assert.deepEqual(await store.sweepEpoch(), { ...during, marking: false });
 
     // a removal between endMarking's read and its conditional write: it reads again
-    const racing = storeOverTables(app, (tables) => ({
-      ...tables,
-      repositories: new Proxy(tables.repositories, {
-        get(target, property, receiver) {
-          const value = Reflect.get(target, property, receiver) as unknown;
-          if (property !== "updateEntity" || typeof value !== "function") return value;
-          return async (...args: unknown[]) => {
-            if ((args[0] as { marking?: boolean }).marking === false && !raced) {
-              raced = true;
-              await store.removeFromCatalog("epoch/not-listed-either");
-            }
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      }),
-    }));
+    const racing = storeOverTables(app, (tables) => {
+      const update = tables.repositories.updateEntity.bind(tables.repositories);
+      const updateEntity: typeof update = async (entity, ...rest) => {
+        if ((entity as { marking?: boolean }).marking === false && !raced) {
+          raced = true;
+          await store.removeFromCatalog("epoch/not-listed-either");
+        }
+        return update(entity, ...rest);
+      };
+      return { ...tables, repositories: overriding(tables.repositories, { updateEntity }) };
+    });
     let raced = false;
     const again = await racing.beginMarking();
     await racing.endMarking(again);
@@ -396,15 +382,10 @@ function instrumented<T extends object>(store: T, calls: string[], gate?: Gate):
 
 /** The store of a sweep that dies between marking and deciding (rows left "marked", the flag set). */
 function crashWhenDeciding(store: CollectionStore): CollectionStore {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === "setBlobState")
-        return async (digest: string, state: "marked" | "deleting" | "", etag: string) => {
-          if (state === "deleting") throw new Error("crash (simulated)");
-          return target.setBlobState(digest, state, etag);
-        };
-      const value = Reflect.get(target, property, receiver) as unknown;
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  return overriding(store, {
+    async setBlobState(digest, state, etag) {
+      if (state === "deleting") throw new Error("crash (simulated)");
+      return store.setBlobState(digest, state, etag);
     },
   });
 }
