@@ -252,8 +252,8 @@ async function storageConnection(config: Config, given: string | undefined): Pro
 const READY_CACHE_MS = 1500;
 
 /**
- * The container and tables are created by a deployment's first start, before its bootstrap
- * marker is set: once the marker is there, a start costs one read instead of six creates.
+ * The tables are created by a deployment's first start, before its bootstrap marker is set:
+ * once the marker is there, a start costs one read instead of five creates.
  * Resolves whether the marker was set.
  */
 async function createdOnce(storage: AzureStorage): Promise<boolean> {

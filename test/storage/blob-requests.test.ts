@@ -4,6 +4,7 @@ import { before, describe, it } from "node:test";
 import { createHttpHeaders, type PipelineRequest } from "@azure/core-rest-pipeline";
 import { AzureBlobStore } from "../../shared/storage/azure/azure-blob-store.js";
 import { connectBlobAccount, type BlobAccount } from "../../shared/storage/azure/blob-account.js";
+import { sendBlobRequest } from "../../shared/storage/azure/blob-requests.js";
 import { addPipelinePolicy, type StorageCall } from "../../shared/storage/azure/storage-call-policy.js";
 import { ConcurrentUpdateError } from "../../shared/storage/ports/errors.js";
 import { useAzurite } from "../helpers/azurite.js";
@@ -110,15 +111,20 @@ describe("blob calls (lean upload and setMetadata)", () => {
         .map(({ operation, status }) => `${operation} ${status}`),
       ["PUT blob 201", "PUT blob 409", "PUT metadata 200", "PUT metadata 412"],
     );
-    // a missing container: the store's caller sees the service's status, as from the SDK
-    const gone = connectBlobAccount({ connection: { connectionString }, container: "nosuchcontainer" });
-    const error = await new AzureBlobStore(async () => gone).create("blobs/x", randomBytes(1)).catch((e) => e);
-    const sdk = await gone.container
-      .getBlockBlobClient("blobs/x")
-      .upload("x", 1)
+    // a refusal reaches the caller as the SDK's does: the same status and service error code
+    const [name] = NAMES;
+    const lean = await sendBlobRequest(
+      account.container,
+      name!,
+      { headers: { "x-ms-blob-type": "BlockBlob", "If-None-Match": "*" }, body: randomBytes(1) },
+      201,
+    ).catch((e) => e);
+    const sdk = await account.container
+      .getBlockBlobClient(name!)
+      .upload("x", 1, { conditions: { ifNoneMatch: "*" } })
       .catch((e) => e);
-    assert.equal(error.statusCode, 404);
-    assert.equal(error.statusCode, sdk.statusCode);
-    assert.equal(error.code, sdk.code);
+    assert.equal(lean.statusCode, 409);
+    assert.equal(lean.statusCode, sdk.statusCode);
+    assert.equal(lean.code, sdk.code);
   });
 });

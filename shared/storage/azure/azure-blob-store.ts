@@ -99,7 +99,13 @@ export class AzureBlobStore implements BlobStore {
 
   async delete(blobName: string): Promise<void> {
     const blob = await this.blob(blobName);
-    if ((await blob.deleteIfExists()).succeeded) return;
+    try {
+      if ((await blob.deleteIfExists()).succeeded) return;
+    } catch (error) {
+      // ContainerNotFound: no container (made by the first write), so no blob and no blocks
+      if (isStatus(error, 404)) return;
+      throw error;
+    }
     // Blocks staged but never committed may outlive a Delete Blob that finds no blob (they are
     // otherwise kept for a week); committing an empty list discards them, then that goes too.
     try {

@@ -183,14 +183,19 @@ export class AzureCollectionStore implements CollectionStore {
 
   async *bytesPages(prefix: string, before: string): AsyncIterable<StoredBytes[]> {
     const { container } = await this.blobAccount();
-    for await (const page of container.listBlobsFlat({ prefix }).byPage({ maxPageSize: PAGE })) {
-      yield page.segment.blobItems
-        .filter((item) => item.properties.lastModified.toISOString() < before)
-        .map((item) => ({
-          blobName: item.name,
-          lastModified: item.properties.lastModified.toISOString(),
-          size: item.properties.contentLength ?? 0,
-        }));
+    try {
+      for await (const page of container.listBlobsFlat({ prefix }).byPage({ maxPageSize: PAGE })) {
+        yield page.segment.blobItems
+          .filter((item) => item.properties.lastModified.toISOString() < before)
+          .map((item) => ({
+            blobName: item.name,
+            lastModified: item.properties.lastModified.toISOString(),
+            size: item.properties.contentLength ?? 0,
+          }));
+      }
+    } catch (error) {
+      // ContainerNotFound: nothing written yet (the first blob write makes the container)
+      if (!isStatus(error, 404)) throw error;
     }
   }
 

@@ -52,7 +52,7 @@ export interface AzureStorage {
   webhooks: { subscriptions: SubscriptionStore; deadLetters: DeadLetterStore };
   /** A JSON message queue (created on first use). */
   queue<T>(name: string): JsonQueue<T>;
-  /** Creates the container and the tables if missing (idempotent). */
+  /** Creates the tables if missing (idempotent); the container is made by the first blob write (container-on-demand.ts). */
   ensureCreated(): Promise<void>;
   /** Readiness: one cheap table read; rejects when storage does not answer before `signal` aborts. */
   probe(signal: AbortSignal): Promise<void>;
@@ -105,8 +105,7 @@ export function connectAzureStorage(options: AzureStorageOptions): AzureStorage 
     },
     queue: (name) => new JsonQueue(clients.queueService, name),
     ensureCreated: async () => {
-      const container = blobs().then(({ container }) => container.createIfNotExists());
-      await Promise.all([container, ...Object.values(tables).map((t) => t.createTable())]);
+      await Promise.all(Object.values(tables).map((t) => t.createTable()));
     },
     probe: async (abortSignal) => {
       // a point query for a row that never exists: one round trip, nothing read

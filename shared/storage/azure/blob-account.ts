@@ -6,6 +6,7 @@ import {
   type ContainerClient,
 } from "@azure/storage-blob";
 import { blobQueueVersionPolicy } from "./api-version-policy.js";
+import { containerOnDemandPolicy } from "./container-on-demand.js";
 import { accountUrl, type StorageConnection } from "./storage-connection.js";
 import {
   addPipelinePolicy,
@@ -52,6 +53,8 @@ export function connectBlobAccount(options: BlobAccountOptions): BlobAccount {
   const container = service.getContainerClient(options.container);
   removeUnusedPolicies(container);
   if (options.observe) addPipelinePolicy(container, storageCallPolicy("blob", options.observe));
+  const create = () => container.createIfNotExists();
+  addPipelinePolicy(container, containerOnDemandPolicy(create), { afterPhase: "Deserialize" });
   // downloads (a streamed pull) received by undici: see undici-transport.ts
   addPipelinePolicy(container, undiciTransportPolicy(), { afterPhase: "Sign" });
   return {
