@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
+import { createHttpHeaders, createPipelineRequest, RestError, type PipelineResponse } from "@azure/core-rest-pipeline";
 import { connectAzureStorage } from "../../shared/storage/azure/azure-storage.js";
+import { containerOnDemandPolicy } from "../../shared/storage/azure/container-on-demand.js";
 import { AzureBlobStore } from "../../shared/storage/azure/azure-blob-store.js";
 import { connectBlobAccount } from "../../shared/storage/azure/blob-account.js";
 import type { StorageCall } from "../../shared/storage/azure/storage-call-policy.js";
@@ -86,5 +88,20 @@ describe("the blob container, made by the first write that finds it missing", ()
     const error = await blob.upload(Readable.from([Buffer.from("abc")]), 3).catch((e: unknown) => e);
     assert.equal((error as { statusCode?: number }).statusCode, 404);
     assert.deepEqual(recorded(calls), ["PUT blob 404"]);
+  });
+
+  it("leaves a write its own 404 when the create fails (e.g. Azure's 409 ContainerBeingDeleted)", async () => {
+    let sent = 0;
+    const policy = containerOnDemandPolicy(() => Promise.reject(new RestError("being deleted", { statusCode: 409 })));
+    const request = createPipelineRequest({ url: "http://127.0.0.1:1/acct/c/blobs/x", method: "PUT" });
+    request.body = new Uint8Array(3);
+    const missing: PipelineResponse = {
+      request,
+      status: 404,
+      headers: createHttpHeaders({ "x-ms-error-code": "ContainerNotFound" }),
+    };
+    const response = await policy.sendRequest(request, async () => (sent++, missing));
+    assert.equal(response, missing);
+    assert.equal(sent, 1);
   });
 });

@@ -26,7 +26,13 @@ export function containerOnDemandPolicy(create: () => Promise<unknown>): Pipelin
         return response;
       }
       creating ??= create().finally(() => (creating = undefined));
-      await creating;
+      try {
+        await creating;
+      } catch {
+        // Its own call reports why (metrics, log). The write fails as it would have, with its own
+        // 404: not, say, Azure's 409 ContainerBeingDeleted, which stores read as a lost race.
+        return response;
+      }
       return next(request);
     },
   };
