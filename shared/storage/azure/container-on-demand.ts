@@ -29,7 +29,7 @@ export function containerOnDemandPolicy(create: () => Promise<unknown>): Pipelin
       try {
         await creating;
       } catch {
-        // Its own call reports why (metrics, log). The write fails as it would have, with its own
+        // Its own call is counted (storage-call metrics, by status). The write fails as it would have, with its own
         // 404: not, say, Azure's 409 ContainerBeingDeleted, which stores read as a lost race.
         return response;
       }
