@@ -29,8 +29,9 @@ export function containerOnDemandPolicy(create: () => Promise<unknown>): Pipelin
       try {
         await creating;
       } catch {
-        // Its own call is counted (storage-call metrics, by status). The write fails as it would have, with its own
-        // 404: not, say, Azure's 409 ContainerBeingDeleted, which stores read as a lost race.
+        // The create's call is counted by status in the storage-call metrics. The write fails as
+        // it would have, with its own 404: not with, say, Azure's 409 ContainerBeingDeleted,
+        // which the stores would read as a lost race.
         return response;
       }
       return next(request);
