@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { BlobNote, BlobStore } from "../storage/ports/blob-store.js";
+import type { BlobNote, BlobStat, BlobStore } from "../storage/ports/blob-store.js";
 import type { CollectionStore } from "../storage/ports/collection-store.js";
 import { ConcurrentUpdateError } from "../storage/ports/errors.js";
 import type { BlobRecord, MetadataStore, UploadSession } from "../storage/ports/metadata-store.js";
@@ -11,6 +11,7 @@ import { collected, outOfOrder, RegistryError, unknownUpload } from "./errors.js
 import { fastHasher } from "./hasher.js";
 import { nonEmptyBody } from "./non-empty-body.js";
 import { parseDigest } from "./references.js";
+import { UploadDisposal } from "./upload-disposal.js";
 import { caughtUp, openUploadState, sealUploadState, type Sealer } from "./upload-state.js";
 import { continueHash, finishHash, rehash } from "./upload-hashing.js";
 import type { StartOptions, StartResult, UploadProgress, UploadRef, Uploads } from "./uploads.js";
@@ -31,21 +32,28 @@ export interface UploadOptions extends BlockWriterOptions {
 /**
  * Blob uploads: every pattern the clients use (monolithic POST, POST then PUT with the body,
  * one streamed PATCH, chunked PATCHes), continued on any instance. Progress (offset, blob
- * etag, hash state) travels sealed in the upload URL, so a PATCH or PUT reads no session row;
- * the row exists from POST to completion only for the per-repository limit, the purge of
- * abandoned uploads, and to tell a cancelled upload apart (GET, DELETE, the completion batch).
- * Every write to the upload's blob is conditional on the etag the state names: of two requests
- * holding one state only the first writes, and a completion without a body changes the etag
- * (freeze), so no state handed out earlier can alter bytes the blob index serves.
+ * etag, hash state) travels sealed in the upload URL, so a PATCH or PUT reads no session row.
+ * POST stores nothing: the row is written beside the first PATCH's bytes (an upload finished
+ * by the request that brings its bytes never has one) and lives until completion, for the
+ * per-repository limit on unfinished uploads, the purge of abandoned ones, and GET and DELETE.
+ * Every write to the upload's blob is conditional on the etag the state names (none: the blob
+ * must not exist): of two requests holding one state only the first writes, a completion
+ * without a body changes the etag (freeze), and a cancel leaves an empty blob in place of the
+ * bytes, so no state handed out earlier can alter bytes the blob index serves or revive a
+ * cancelled upload.
  */
 export class UploadService implements Uploads {
+  private readonly disposal: UploadDisposal;
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly metadata: MetadataStore,
     private readonly options: UploadOptions,
     /** Garbage collection's claim on re-used blobs (see blob-sweeper.ts); absent: no sweeps. */
     private readonly collection?: CollectionStore,
-  ) {}
+  ) {
+    this.disposal = new UploadDisposal(blobs, metadata);
+  }
 
   /**
    * POST: mount from another repository, upload a whole blob (`digest`), or open a session.
@@ -74,38 +82,31 @@ export class UploadService implements Uploads {
         record = await this.writeWhole(id, body, options.digest);
       } catch (error) {
         // a fresh blob no session records, so no purge could ever find it: drop it now
-        await this.dropUnlessIndexed(blobName, options.digest).catch(() => undefined);
+        await this.disposal.dropUnlessIndexed(blobName, options.digest).catch(() => undefined);
         throw error;
       }
       await this.metadata.linkBlob(repository, record);
       if (record.blobName !== blobName && !(await this.claimLinked(repository, record))) throw collected();
       return { kind: "blob", record, mounted: false };
     }
-    const session = await this.openSession(repository, id);
+    const startedAt = new Date(this.options.now()).toISOString();
+    const session: UploadSession = { repository, id, offset: 0, blobEtag: null, startedAt };
     return { kind: "session", id, state: await this.seal(session) };
   }
 
   /**
-   * Creates the session row while counting the repository's other live ones, in parallel so
-   * the limit costs no extra round trip; concurrent POSTs may overshoot it by how many are in flight.
+   * Records the session beside its first bytes while counting the repository's other open
+   * ones, in parallel with the write so the limit costs no round trip; concurrent first
+   * PATCHes may overshoot it by how many are in flight.
    */
-  private async openSession(repository: string, id: string): Promise<UploadSession> {
-    const now = this.options.now();
+  private async admit(session: UploadSession): Promise<void> {
     const limit = this.options.maxUploadsPerRepository;
-    const since = new Date(now - this.options.uploadTtlMs).toISOString();
-    const session: UploadSession = {
-      repository,
-      id,
-      offset: 0,
-      blobEtag: null,
-      startedAt: new Date(now).toISOString(),
-    };
+    const since = new Date(this.options.now() - this.options.uploadTtlMs).toISOString();
     const [, open] = await Promise.all([
       this.metadata.createUpload(session),
-      this.metadata.countUploads(repository, id, since, limit),
+      this.metadata.countUploads(session.repository, session.id, since, limit),
     ]);
-    if (open < limit) return session;
-    await this.metadata.deleteUpload(repository, id);
+    if (open < limit) return;
     throw new RegistryError("TOOMANYREQUESTS", "too many unfinished uploads in this repository", {
       limit,
       retryAfterSeconds: 60,
@@ -115,7 +116,7 @@ export class UploadService implements Uploads {
   /** GET on an upload: how many bytes it holds. */
   async status(upload: UploadRef): Promise<UploadProgress> {
     const session = await this.resolve(upload);
-    const [, stored] = await Promise.all([this.assertOpen(upload), this.blobs.stat(uploadBlobName(session.id))]);
+    const stored = await this.openBlob(upload, session);
     const current = caughtUp(session, stored);
     return {
       offset: current.offset,
@@ -137,6 +138,7 @@ export class UploadService implements Uploads {
   async complete(upload: UploadRef, digest: string, rawBody: Body): Promise<BlobRecord> {
     const { algorithm } = parseDigest(digest);
     let session = await this.resolve(upload);
+    const recorded = session.blobEtag !== null;
     const body = await nonEmptyBody(rawBody);
     // POST then PUT with the whole blob (containerd)
     if (body && session.offset === 0) return this.completeWhole(session, upload.state, digest, body);
@@ -149,11 +151,11 @@ export class UploadService implements Uploads {
         ? session.digestSoFar
         : await rehash(this.blobs, session, fastHasher(algorithm));
     if (actual !== digest) {
-      await this.discard(session, session.digestSoFar);
+      await this.disposal.discard(session, session.digestSoFar);
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
     const record = await this.publish({ digest, blobName, size: session.offset });
-    await this.finish(session, record);
+    await this.finish(session, record, recorded);
     if (record.blobName !== blobName && !(await this.claimLinked(session.repository, record))) throw collected();
     return record;
   }
@@ -174,15 +176,19 @@ export class UploadService implements Uploads {
     } catch (error) {
       // another request wrote this upload's blob first: its bytes are not ours to drop
       if (error instanceof ConcurrentUpdateError) throw await this.conflict(session, state);
-      if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await this.discard(session);
+      if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await this.disposal.discard(session);
       throw error;
     }
-    await this.finish(session, record);
+    await this.finish(session, record, session.blobEtag !== null);
     return record;
   }
 
-  /** Links the published blob and removes the session, in one transaction. */
-  private async finish(session: UploadSession, record: BlobRecord): Promise<void> {
+  /**
+   * Links the published blob and removes the session's row, in one transaction. `recorded`:
+   * the completing state had bytes stored; without, there is no row to remove (see admit).
+   */
+  private async finish(session: UploadSession, record: BlobRecord, recorded: boolean): Promise<void> {
+    if (!recorded) return this.metadata.linkBlob(session.repository, record);
     try {
       await this.metadata.completeUpload(session.repository, session.id, record);
     } catch (error) {
@@ -195,8 +201,7 @@ export class UploadService implements Uploads {
   /** DELETE on an upload: forget it and its bytes. */
   async cancel(upload: UploadRef): Promise<void> {
     const session = await this.resolve(upload);
-    await this.assertOpen(upload);
-    await this.discard(session);
+    await this.disposal.cancel(session, await this.openBlob(upload, session));
   }
 
   /**
@@ -208,7 +213,7 @@ export class UploadService implements Uploads {
     const expired = await this.metadata.listUploadsStartedBefore(
       new Date(this.options.now() - this.options.uploadTtlMs).toISOString(),
     );
-    if (!dryRun) for (const session of expired) await this.discard(session);
+    if (!dryRun) for (const session of expired) await this.disposal.discard(session);
     return expired;
   }
 
@@ -221,15 +226,24 @@ export class UploadService implements Uploads {
     if (!session) throw unknownUpload(id);
     if (this.options.now() - Date.parse(session.startedAt) > this.options.uploadTtlMs) {
       // abandoned: forget it now rather than let a client resume into a half-collected upload
-      await this.discard(session);
+      await this.disposal.discard(session);
       throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload expired", { id });
     }
     return session;
   }
 
-  /** A URL's state outlives a cancel: where that matters and is rare (GET, DELETE), ask the row. */
-  private async assertOpen({ repository, id, state }: UploadRef): Promise<void> {
-    if (state !== undefined && !(await this.metadata.getUpload(repository, id))) throw unknownUpload(id);
+  /**
+   * A URL's state outlives its upload's completion or cancel: where that matters and is rare
+   * (GET, DELETE), ask. Open: the row says so, or nothing was written yet (no row, no blob).
+   * Returns the upload's blob as stored.
+   */
+  private async openBlob({ state }: UploadRef, session: UploadSession): Promise<BlobStat | undefined> {
+    const [row, stored] = await Promise.all([
+      state === undefined ? true : this.metadata.getUpload(session.repository, session.id),
+      this.blobs.stat(uploadBlobName(session.id)),
+    ]);
+    if (row || (session.blobEtag === null && !stored)) return stored;
+    throw unknownUpload(session.id);
   }
 
   /**
@@ -263,6 +277,9 @@ export class UploadService implements Uploads {
     const hasher = await continueHash(this.blobs, session, kind === "chunk");
     const blobName = uploadBlobName(session.id);
     const first = session.blobEtag === null;
+    // an upload's first bytes (a PATCH: a PUT bringing them completes whole): its row goes in beside them
+    const admitted = first ? this.admit(session) : undefined;
+    admitted?.catch(() => undefined); // settled after the write; never left unhandled
     const written = await writeBlocks(this.blobs, blobName, body, hasher, { ...this.options, whole: first });
     const hashState = hasher.save();
     const digestSoFar = hasher.digest();
@@ -287,7 +304,18 @@ export class UploadService implements Uploads {
     const next: UploadSession = { ...session, offset: session.offset + written.bytes, blobEtag, digestSoFar };
     delete next.hashState;
     if (hashState !== undefined) next.hashState = hashState;
+    if (admitted) await this.settle(admitted, next);
     return next;
+  }
+
+  /** First bytes whose upload was not admitted (over the limit, or its row not written) go again. */
+  private async settle(admitted: Promise<void>, written: UploadSession): Promise<void> {
+    try {
+      await admitted;
+    } catch (error) {
+      await this.disposal.discard(written, written.digestSoFar);
+      throw error;
+    }
   }
 
   /**
@@ -305,9 +333,10 @@ export class UploadService implements Uploads {
       if (!(await this.metadata.getUpload(session.repository, session.id))) throw unknownUpload(session.id);
       throw error;
     });
-    // changed since the state (the commit's etag condition would refuse it anyway); the bound
-    // is any instance's block size, not this one's: the setting may differ during a rollout
-    if (bytes.byteLength !== session.offset || bytes.byteLength > MAX_BLOCK_BYTES) throw outOfOrder(session, state);
+    // changed since the state (written on, or cancelled: the commit's etag condition would refuse
+    // it anyway); the bound is any instance's block size, not this one's: it may differ during a rollout
+    if (bytes.byteLength !== session.offset || bytes.byteLength > MAX_BLOCK_BYTES)
+      throw await this.conflict(session, state);
     const id = blockId(newNonce(), 0);
     await this.blobs.stageBlock(blobName, id, bytes);
     return [id];
@@ -333,7 +362,8 @@ export class UploadService implements Uploads {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
       // a retried completion: an earlier attempt froze exactly these bytes
       const stored = await this.blobs.stat(blobName);
-      if (stored?.note?.frozen && stored.note.digest === digestSoFar && stored.size === session.offset)
+      const note = stored?.note;
+      if (note?.frozen && !note.cancelled && note.digest === digestSoFar && stored?.size === session.offset)
         return { ...session, blobEtag: stored.etag, digestSoFar };
       throw await this.conflict(session, state);
     }
@@ -375,24 +405,5 @@ export class UploadService implements Uploads {
     if (await this.collection.claimBlob(record.digest, new Date(this.options.now()).toISOString())) return true;
     await this.metadata.unlinkBlob(repository, record.digest);
     return false;
-  }
-
-  /**
-   * Forgets a session and its bytes, unless the blob index already serves those bytes: a
-   * completion that indexed them, then failed before removing its session (a crash, a storage
-   * error), left the index pointing here. `digest`: of the stored bytes, when the caller just
-   * wrote them; otherwise the one recorded with them is asked for (a URL's state may be stale).
-   */
-  private async discard(session: UploadSession, digest?: string): Promise<void> {
-    await this.metadata.deleteUpload(session.repository, session.id);
-    const blobName = uploadBlobName(session.id);
-    const stored = digest ?? (await this.blobs.stat(blobName))?.note?.digest ?? (await finishHash(session)).digestSoFar;
-    await this.dropUnlessIndexed(blobName, stored);
-  }
-
-  /** Deletes an upload's bytes unless the blob index serves them as `digest`. */
-  private async dropUnlessIndexed(blobName: string, digest: string | undefined): Promise<void> {
-    if (digest && (await this.metadata.getBlob(digest))?.blobName === blobName) return;
-    await this.blobs.delete(blobName);
   }
 }

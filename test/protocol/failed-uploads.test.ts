@@ -4,7 +4,7 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import { useAzurite } from "../helpers/azurite.js";
 import { randomBlob, sha256 } from "../helpers/content.js";
 import { createTestRegistry, type TestRegistry } from "../helpers/registry.js";
-import { assertError } from "./support.js";
+import { assertError, nextLocation, patchChunk, startUpload, withQuery } from "./support.js";
 
 /**
  * A single-request upload (POST ?digest=) has no session, so nothing a purge looks at records
@@ -81,24 +81,42 @@ describe("unfinished uploads per repository are limited", () => {
     registry = await createTestRegistry(azurite().connectionString, { STOWAGE_MAX_UPLOADS_PER_REPOSITORY: "3" });
   });
 
-  const post = (repository: string) =>
-    registry.fetch(`/v2/${repository}/blobs/uploads/`, { method: "POST", headers: { "Content-Length": "0" } });
+  /** An upload of `busy/app` or another repository, with its first 10 bytes sent. */
+  const firstPatch = async (location: string) => patchChunk(registry, location, data, 0);
+  const { data, digest } = randomBlob(10);
 
-  it("past the limit POST is 429 TOOMANYREQUESTS with Retry-After; finishing or cancelling one frees a place", async () => {
+  it("past the limit an upload's first PATCH is 429 TOOMANYREQUESTS with Retry-After and keeps nothing; finishing or cancelling one frees a place", async () => {
     const locations: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const response = await post("busy/app");
+      const response = await firstPatch(await startUpload(registry, "busy/app"));
       assert.equal(response.status, 202, await response.text());
-      locations.push(response.headers.get("location") as string);
+      locations.push(nextLocation(response));
     }
-    const refused = await post("busy/app");
+    const waiting = await startUpload(registry, "busy/app"); // POST stores nothing: nothing to limit
+    const refused = await firstPatch(waiting);
     assert.ok(Number(refused.headers.get("retry-after")) > 0);
     const entry = await assertError(refused, 429, "TOOMANYREQUESTS");
     assert.deepEqual((entry.detail as { limit: number }).limit, 3);
+    const status = await registry.fetch(waiting);
+    assert.equal(status.status, 204, "the refused upload is still open");
+    assert.equal(status.headers.get("range"), "0-0", "and holds none of the refused bytes");
 
-    assert.equal((await post("other/app")).status, 202, "another repository has its own allowance");
+    assert.equal(
+      (await firstPatch(await startUpload(registry, "other/app"))).status,
+      202,
+      "another repository has its own allowance",
+    );
     assert.equal((await registry.fetch(locations[0] as string, { method: "DELETE" })).status, 204);
-    assert.equal((await post("busy/app")).status, 202, "a cancelled upload frees its place");
+    const admitted = await firstPatch(waiting);
+    assert.equal(admitted.status, 202, "a cancelled upload frees its place");
+    assert.equal((await firstPatch(await startUpload(registry, "busy/app"))).status, 429);
+    const finished = await registry.fetch(withQuery(locations[1] as string, `digest=${digest}`), { method: "PUT" });
+    assert.equal(finished.status, 201, await finished.text());
+    assert.equal(
+      (await firstPatch(await startUpload(registry, "busy/app"))).status,
+      202,
+      "a finished upload frees its place",
+    );
   });
 
   it("single-request uploads and mounts open no session and are not limited", async () => {

@@ -55,6 +55,22 @@ describe("Garbage collection of abandoned uploads", () => {
     assert.equal((await app.fetch(`/v2/gc/app/blobs/${sha256("half an upload")}`)).status, 404);
   });
 
+  it("a cancelled upload's marker and empty blob stay until the purge, which removes both", async () => {
+    const fresh = await app.fetch("/v2/gc/cancel/blobs/uploads/", { method: "POST" });
+    const freshId = new URL(fresh.headers.get("location") as string, "http://registry.test").pathname.split("/").at(-1);
+    assert.equal((await app.fetch(fresh.headers.get("location") as string, { method: "DELETE" })).status, 204);
+    const patchedId = await abandonUpload("gc/cancel", "cancelled bytes");
+    assert.equal((await app.fetch(`/v2/gc/cancel/blobs/uploads/${patchedId}`, { method: "DELETE" })).status, 204);
+    const blobs = app.storage.registry.blobs;
+    for (const id of [freshId, patchedId]) assert.equal((await blobs.stat(`blobs/${id}`))?.size, 0, "an empty blob");
+    assert.deepEqual(await app.registry.uploads.purgeExpired(true), [], "kept while a URL could still try");
+    now += 2 * HOUR;
+    const purged = await app.registry.uploads.purgeExpired();
+    assert.deepEqual(purged.map((s) => s.id).sort(), [freshId, patchedId].sort());
+    for (const id of [freshId, patchedId]) assert.equal(await blobs.stat(`blobs/${id}`), undefined);
+    assert.deepEqual(await app.registry.uploads.purgeExpired(true), []);
+  });
+
   it("runs from the Functions timer trigger", async () => {
     const id = randomBytes(4).toString("hex");
     Object.assign(process.env, {

@@ -137,6 +137,7 @@ function toMetadata(note: BlobNote | undefined): Record<string, string> | undefi
   const metadata: Record<string, string> = { digest: note.digest };
   if (note.hashState !== undefined) metadata.hashstate = note.hashState;
   if (note.frozen) metadata.frozen = "true";
+  if (note.cancelled) metadata.cancelled = "true";
   return metadata;
 }
 
@@ -146,5 +147,6 @@ function fromMetadata(metadata: Record<string, string> | undefined): BlobNote | 
   const note: BlobNote = { digest };
   if (metadata.hashstate) note.hashState = metadata.hashstate;
   if (metadata.frozen === "true") note.frozen = true;
+  if (metadata.cancelled === "true") note.cancelled = true;
   return note;
 }

@@ -75,12 +75,25 @@ export class AzureMetadataStore implements MetadataStore {
   }
 
   async createUpload(session: UploadSession): Promise<void> {
-    await insertRow(this.tables.repositories, uploadEntity(session));
+    try {
+      await insertRow(this.tables.repositories, uploadEntity(session));
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+    }
   }
 
   async getUpload(repository: string, id: string) {
     const row = await getRow(this.tables.repositories, encodeKey(repository), `upload:${id}`);
-    return row && { session: toSession(repository, id, row), etag: row.etag as string };
+    return row && !row.cancelled ? { session: toSession(repository, id, row), etag: row.etag as string } : undefined;
+  }
+
+  async cancelUpload(session: UploadSession): Promise<void> {
+    const { repository, id, startedAt } = session;
+    await upsertRow(
+      this.tables.repositories,
+      uploadEntity({ repository, id, startedAt, offset: 0, blobEtag: null, cancelled: true }),
+      "Replace",
+    );
   }
 
   async countUploads(repository: string, except: string, since: string, atMost: number): Promise<number> {
@@ -89,11 +102,16 @@ export class AzureMetadataStore implements MetadataStore {
       ` and RowKey ne ${odata(`upload:${except}`)} and startedAt ge ${odata(since)}`;
     let count = 0;
     let next: QueryContinuation | undefined;
-    // keys only, and no further than `atMost`: one round trip per 1,000 sessions at most
+    // keys and the cancel mark only, no further than `atMost`: one round trip per 1,000 sessions at most
     do {
       const top = Math.min(atMost, 1000);
-      const page = await queryPage(this.tables.repositories, { filter, select: ["RowKey"], top, continuation: next });
-      count += page.rows.length;
+      const page = await queryPage(this.tables.repositories, {
+        filter,
+        select: ["RowKey", "cancelled"],
+        top,
+        continuation: next,
+      });
+      count += page.rows.filter((row) => !row.cancelled).length;
       next = page.next;
     } while (next && count < atMost);
     return Math.min(count, atMost);
@@ -339,6 +357,7 @@ function toSession(repository: string, id: string, row: Row): UploadSession {
   };
   if (row.hashState) session.hashState = row.hashState as string;
   if (row.digestSoFar) session.digestSoFar = row.digestSoFar as string;
+  if (row.cancelled) session.cancelled = true;
   return session;
 }
 

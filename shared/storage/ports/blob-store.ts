@@ -10,6 +10,8 @@ export interface BlobNote {
   hashState?: string;
   /** The bytes are final: this etag must never be handed to a writer. */
   frozen?: boolean;
+  /** Frozen bytes whose upload was cancelled before they were indexed: no completion may take them. */
+  cancelled?: boolean;
 }
 
 export interface BlobStat {

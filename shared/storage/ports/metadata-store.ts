@@ -23,6 +23,8 @@ export interface UploadSession {
   /** Digest of exactly the bytes so far, when they were hashed in one go. */
   digestSoFar?: string;
   startedAt: string;
+  /** Cancelled: kept only so garbage collection finds its bytes once the TTL has passed. */
+  cancelled?: boolean;
 }
 
 export interface ManifestRecord {
@@ -76,15 +78,24 @@ export interface MetadataStore {
   /** Removes a repository's link to a blob; false if it had none. */
   unlinkBlob(repository: string, digest: string): Promise<boolean>;
 
+  /**
+   * Records the session unless a row for it exists already (another first write of the same
+   * upload, or a cancel's marker), which is then left as it is.
+   */
   createUpload(session: UploadSession): Promise<void>;
-  /** The session and its etag, or undefined when unknown (never started, finished or cancelled). */
+  /** The session and its etag, or undefined unless it is open (never recorded, finished or cancelled). */
   getUpload(repository: string, id: string): Promise<{ session: UploadSession; etag: string } | undefined>;
   /** Replaces the session if it still has `etag`; throws ConcurrentUpdateError otherwise. */
   updateUpload(session: UploadSession, etag: string): Promise<void>;
   deleteUpload(repository: string, id: string): Promise<void>;
-  /** Sessions of the repository other than `except` started at or after `since` (ISO time), counted up to `atMost`. */
+  /**
+   * Marks the session cancelled, recorded or not: getUpload no longer finds it and countUploads
+   * no longer counts it, but it is listed (as `cancelled`) until garbage collection removes it.
+   */
+  cancelUpload(session: UploadSession): Promise<void>;
+  /** Open sessions of the repository other than `except` started at or after `since` (ISO time), counted up to `atMost`. */
   countUploads(repository: string, except: string, since: string, atMost: number): Promise<number>;
-  /** Sessions of every repository started before `before` (ISO time): abandoned uploads. */
+  /** Sessions of every repository started before `before` (ISO time): abandoned or cancelled uploads. */
   listUploadsStartedBefore(before: string): Promise<UploadSession[]>;
   /** Links the finished blob and removes the session, atomically. */
   completeUpload(repository: string, id: string, record: BlobRecord): Promise<void>;

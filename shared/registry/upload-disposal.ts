@@ -1,0 +1,75 @@
+import type { BlobStat, BlobStore } from "../storage/ports/blob-store.js";
+import { ConcurrentUpdateError } from "../storage/ports/errors.js";
+import type { MetadataStore, UploadSession } from "../storage/ports/metadata-store.js";
+import { uploadBlobName } from "./blob-names.js";
+import { finishHash } from "./upload-hashing.js";
+
+/** Reads and conditional writes a cancel makes before giving up on a busy upload. */
+const CANCEL_ATTEMPTS = 3;
+
+/**
+ * How an upload is forgotten: cancelled, discarded (a failed or expired one), or its bytes
+ * dropped. Bytes the blob index already serves always stay: a completion that indexed them,
+ * then failed before removing its session (a crash, a storage error), left the index pointing here.
+ */
+export class UploadDisposal {
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly metadata: MetadataStore,
+  ) {}
+
+  /**
+   * A cancel, made final for every state the upload handed out: each write a state can make is
+   * conditional on the blob it last saw, so the blob is changed under them, on the condition
+   * that nothing wrote since `stored` (the upload's blob, just read) was read. Bytes no
+   * completion froze are emptied; frozen ones (a completion under way, or one that failed
+   * before indexing) keep their bytes, which it may still index, and are marked cancelled so
+   * no retried completion takes them; bytes the index serves are left alone. The row is then
+   * marked cancelled, and goes with the blob once no state can be used any more (the purge).
+   */
+  async cancel(session: UploadSession, stored: BlobStat | undefined): Promise<void> {
+    const blobName = uploadBlobName(session.id);
+    for (let attempt = 1; ; attempt++) {
+      const note = stored?.note;
+      try {
+        if (!stored) await this.blobs.create(blobName, new Uint8Array(0));
+        else if (await this.indexed(blobName, await this.storedDigest(session, stored))) break;
+        else if (!note?.frozen) await this.blobs.commitBlocks(blobName, [], stored.etag);
+        else if (!note.cancelled) await this.blobs.annotate(blobName, { ...note, cancelled: true }, stored.etag);
+        break;
+      } catch (error) {
+        // written meanwhile (a PATCH, or a completion freezing the bytes): decide again
+        if (!(error instanceof ConcurrentUpdateError) || attempt === CANCEL_ATTEMPTS) throw error;
+        stored = await this.blobs.stat(blobName);
+      }
+    }
+    await this.metadata.cancelUpload(session);
+  }
+
+  /**
+   * Forgets a session and its bytes. `digest`: of the stored bytes, when the caller just wrote
+   * them; otherwise the one recorded with them is asked for (a URL's state may be stale).
+   */
+  async discard(session: UploadSession, digest?: string): Promise<void> {
+    await this.metadata.deleteUpload(session.repository, session.id);
+    const blobName = uploadBlobName(session.id);
+    await this.dropUnlessIndexed(
+      blobName,
+      digest ?? (await this.storedDigest(session, await this.blobs.stat(blobName))),
+    );
+  }
+
+  /** Deletes an upload's bytes unless the blob index serves them as `digest`. */
+  async dropUnlessIndexed(blobName: string, digest: string | undefined): Promise<void> {
+    if (!(await this.indexed(blobName, digest))) await this.blobs.delete(blobName);
+  }
+
+  /** The digest recorded with an upload's bytes, else the one its state describes. */
+  private async storedDigest(session: UploadSession, stored: BlobStat | undefined): Promise<string | undefined> {
+    return stored?.note?.digest ?? (await finishHash(session)).digestSoFar;
+  }
+
+  private async indexed(blobName: string, digest: string | undefined): Promise<boolean> {
+    return digest !== undefined && (await this.metadata.getBlob(digest))?.blobName === blobName;
+  }
+}
