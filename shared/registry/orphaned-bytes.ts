@@ -3,16 +3,16 @@ import { mapLimit } from "../lib/map-limit.js";
 
 /**
  * Upload bytes nothing owns: `blobs/<upload id>` that no blob-index row serves and no upload
- * session holds. They are left by a request whose session went away under it (a cancel or an
- * expiry racing a PATCH) or by a process that died between writing bytes and indexing them.
+ * session holds. They are left by a request whose session went away under it (the purge of an
+ * expired upload racing a PATCH) or by a process that died between writing bytes and indexing them.
  *
  * Why deleting them cannot race a completion: bytes are only ever indexed by the completion of
  * their own upload, and a session completes only within the upload TTL of its start (later, it
  * is refused as expired), while its bytes are written after it started. So bytes last written
  * before `now - TTL - grace` belong to no session that can still complete; the grace absorbs a
  * completion that was let in just before the TTL and indexes a little after it (rehashing a
- * large blob), and clock skew between storage's timestamps and ours. Monolithic uploads (no
- * session) index their bytes one call after writing them. The index is read before the
+ * large blob), and clock skew between storage's timestamps and ours. Uploads that bring their
+ * whole blob in one request (no row) index their bytes one call after writing them. The index is read before the
  * bytes are listed, so every row that could point at old bytes is already in it.
  *
  * Memory: the names the index points at are kept as 52-bit numbers (the first 13 hex digits of

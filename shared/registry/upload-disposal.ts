@@ -8,9 +8,10 @@ import { finishHash } from "./upload-hashing.js";
 const CANCEL_ATTEMPTS = 3;
 
 /**
- * How an upload is forgotten: cancelled, discarded (a failed or expired one), or its bytes
- * dropped. Bytes the blob index already serves always stay: a completion that indexed them,
- * then failed before removing its session (a crash, a storage error), left the index pointing here.
+ * How an upload is forgotten: cancelled (DELETE, or a completion under a wrong digest),
+ * discarded once expired, or its bytes dropped by the request that wrote them. Bytes the blob
+ * index already serves always stay: a completion that indexed them, then failed before
+ * removing its session (a crash, a storage error), left the index pointing here.
  */
 export class UploadDisposal {
   constructor(
@@ -46,17 +47,11 @@ export class UploadDisposal {
     await this.metadata.cancelUpload(session);
   }
 
-  /**
-   * Forgets a session and its bytes. `digest`: of the stored bytes, when the caller just wrote
-   * them; otherwise the one recorded with them is asked for (a URL's state may be stale).
-   */
-  async discard(session: UploadSession, digest?: string): Promise<void> {
+  /** The purge: forgets a session and its bytes once no state of it can be used any more. */
+  async discard(session: UploadSession): Promise<void> {
     await this.metadata.deleteUpload(session.repository, session.id);
     const blobName = uploadBlobName(session.id);
-    await this.dropUnlessIndexed(
-      blobName,
-      digest ?? (await this.storedDigest(session, await this.blobs.stat(blobName))),
-    );
+    await this.dropUnlessIndexed(blobName, await this.storedDigest(session, await this.blobs.stat(blobName)));
   }
 
   /** Deletes an upload's bytes unless the blob index serves them as `digest`. */

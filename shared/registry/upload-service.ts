@@ -21,7 +21,7 @@ export interface UploadOptions extends BlockWriterOptions {
   autoMount: boolean;
   /** An upload not finished this long after it started is gone (BLOB_UPLOAD_UNKNOWN). */
   uploadTtlMs: number;
-  /** Unfinished uploads one repository may have open; past it POST is TOOMANYREQUESTS. */
+  /** Unfinished uploads one repository may have open; past it an upload's first PATCH is TOOMANYREQUESTS. */
   maxUploadsPerRepository: number;
   /** The clock (milliseconds since the epoch); tests move it instead of sleeping. */
   now: () => number;
@@ -33,9 +33,10 @@ export interface UploadOptions extends BlockWriterOptions {
  * Blob uploads: every pattern the clients use (monolithic POST, POST then PUT with the body,
  * one streamed PATCH, chunked PATCHes), continued on any instance. Progress (offset, blob
  * etag, hash state) travels sealed in the upload URL, so a PATCH or PUT reads no session row.
- * POST stores nothing: the row is written beside the first PATCH's bytes (an upload finished
- * by the request that brings its bytes never has one) and lives until completion, for the
- * per-repository limit on unfinished uploads, the purge of abandoned ones, and GET and DELETE.
+ * POST stores nothing: the row is written just before the first PATCH's bytes (an upload
+ * finished by the request that brings its bytes never has one) and lives until completion
+ * (or, marked cancelled, until the purge), for the per-repository limit on unfinished
+ * uploads, the purge of abandoned ones, and GET and DELETE.
  * Every write to the upload's blob is conditional on the etag the state names (none: the blob
  * must not exist): of two requests holding one state only the first writes, a completion
  * without a body changes the etag (freeze), and a cancel leaves an empty blob in place of the
@@ -79,7 +80,7 @@ export class UploadService implements Uploads {
       const blobName = uploadBlobName(id);
       let record: BlobRecord;
       try {
-        record = await this.writeWhole(id, body, options.digest);
+        record = await this.publish(await this.writeWhole(id, body, options.digest));
       } catch (error) {
         // a fresh blob no session records, so no purge could ever find it: drop it now
         await this.disposal.dropUnlessIndexed(blobName, options.digest).catch(() => undefined);
@@ -95,18 +96,20 @@ export class UploadService implements Uploads {
   }
 
   /**
-   * Records the session beside its first bytes while counting the repository's other open
-   * ones, in parallel with the write so the limit costs no round trip; concurrent first
-   * PATCHes may overshoot it by how many are in flight.
+   * Records the session before its first bytes are written, counting the repository's other
+   * open ones in parallel; past the limit, nothing is written. Concurrent first PATCHes may
+   * overshoot it by how many are in flight.
    */
   private async admit(session: UploadSession): Promise<void> {
     const limit = this.options.maxUploadsPerRepository;
     const since = new Date(this.options.now() - this.options.uploadTtlMs).toISOString();
-    const [, open] = await Promise.all([
+    const [inserted, open] = await Promise.all([
       this.metadata.createUpload(session),
       this.metadata.countUploads(session.repository, session.id, since, limit),
     ]);
     if (open < limit) return;
+    // a row another first PATCH of this upload made is that request's to keep
+    if (inserted) await this.metadata.deleteUpload(session.repository, session.id);
     throw new RegistryError("TOOMANYREQUESTS", "too many unfinished uploads in this repository", {
       limit,
       retryAfterSeconds: 60,
@@ -151,18 +154,18 @@ export class UploadService implements Uploads {
         ? session.digestSoFar
         : await rehash(this.blobs, session, fastHasher(algorithm));
     if (actual !== digest) {
-      await this.disposal.discard(session, session.digestSoFar);
+      // the bytes are frozen: another completion naming the right digest may be indexing them
+      await this.disposal.cancel(session, await this.blobs.stat(blobName));
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
     const record = await this.publish({ digest, blobName, size: session.offset });
     await this.finish(session, record, recorded);
-    if (record.blobName !== blobName && !(await this.claimLinked(session.repository, record))) throw collected();
     return record;
   }
 
   /**
-   * The whole blob in the completing request: written (one Put Blob when it fits in a block),
-   * verified, indexed, and the session replaced by the repository link in one transaction.
+   * The whole blob in the completing request: verified, written (one Put Blob when it fits in
+   * a block), indexed and linked. A wrong digest writes nothing and leaves the upload open.
    */
   private async completeWhole(
     session: UploadSession,
@@ -170,13 +173,20 @@ export class UploadService implements Uploads {
     digest: string,
     body: Body,
   ): Promise<BlobRecord> {
-    let record: BlobRecord;
+    let written: BlobRecord;
     try {
-      record = await this.writeWhole(session.id, body, digest);
+      written = await this.writeWhole(session.id, body, digest);
     } catch (error) {
       // another request wrote this upload's blob first: its bytes are not ours to drop
       if (error instanceof ConcurrentUpdateError) throw await this.conflict(session, state);
-      if (error instanceof RegistryError && error.code === "DIGEST_INVALID") await this.disposal.discard(session);
+      throw error;
+    }
+    let record: BlobRecord;
+    try {
+      record = await this.publish(written);
+    } catch (error) {
+      // bytes only this request wrote, which no row records (when the state had none): drop them now
+      await this.disposal.dropUnlessIndexed(written.blobName, digest).catch(() => undefined);
       throw error;
     }
     await this.finish(session, record, session.blobEtag !== null);
@@ -186,16 +196,19 @@ export class UploadService implements Uploads {
   /**
    * Links the published blob and removes the session's row, in one transaction. `recorded`:
    * the completing state had bytes stored; without, there is no row to remove (see admit).
+   * A blob the registry already had is then claimed from garbage collection.
    */
   private async finish(session: UploadSession, record: BlobRecord, recorded: boolean): Promise<void> {
-    if (!recorded) return this.metadata.linkBlob(session.repository, record);
     try {
-      await this.metadata.completeUpload(session.repository, session.id, record);
+      if (recorded) await this.metadata.completeUpload(session.repository, session.id, record);
+      else await this.metadata.linkBlob(session.repository, record);
     } catch (error) {
       if (error instanceof ConcurrentUpdateError)
         throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
       throw error;
     }
+    if (record.blobName !== uploadBlobName(session.id) && !(await this.claimLinked(session.repository, record)))
+      throw collected();
   }
 
   /** DELETE on an upload: forget it and its bytes. */
@@ -224,11 +237,9 @@ export class UploadService implements Uploads {
         ? (await this.metadata.getUpload(repository, id))?.session
         : await openUploadState(this.options.sealer, state, repository, id);
     if (!session) throw unknownUpload(id);
-    if (this.options.now() - Date.parse(session.startedAt) > this.options.uploadTtlMs) {
-      // abandoned: forget it now rather than let a client resume into a half-collected upload
-      await this.disposal.discard(session);
+    // abandoned: refused, so no client resumes into a half-collected upload; the purge forgets it
+    if (this.options.now() - Date.parse(session.startedAt) > this.options.uploadTtlMs)
       throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload expired", { id });
-    }
     return session;
   }
 
@@ -277,9 +288,8 @@ export class UploadService implements Uploads {
     const hasher = await continueHash(this.blobs, session, kind === "chunk");
     const blobName = uploadBlobName(session.id);
     const first = session.blobEtag === null;
-    // an upload's first bytes (a PATCH: a PUT bringing them completes whole): its row goes in beside them
-    const admitted = first ? this.admit(session) : undefined;
-    admitted?.catch(() => undefined); // settled after the write; never left unhandled
+    // an upload's first bytes (a PATCH: a PUT bringing them completes whole) are recorded first
+    if (first) await this.admit(session);
     const written = await writeBlocks(this.blobs, blobName, body, hasher, { ...this.options, whole: first });
     const hashState = hasher.save();
     const digestSoFar = hasher.digest();
@@ -304,18 +314,7 @@ export class UploadService implements Uploads {
     const next: UploadSession = { ...session, offset: session.offset + written.bytes, blobEtag, digestSoFar };
     delete next.hashState;
     if (hashState !== undefined) next.hashState = hashState;
-    if (admitted) await this.settle(admitted, next);
     return next;
-  }
-
-  /** First bytes whose upload was not admitted (over the limit, or its row not written) go again. */
-  private async settle(admitted: Promise<void>, written: UploadSession): Promise<void> {
-    try {
-      await admitted;
-    } catch (error) {
-      await this.disposal.discard(written, written.digestSoFar);
-      throw error;
-    }
   }
 
   /**
@@ -370,8 +369,8 @@ export class UploadService implements Uploads {
   }
 
   /**
-   * The whole blob in one request, verified before anything is written whole or committed,
-   * then indexed. Throws ConcurrentUpdateError if the blob exists already.
+   * The whole blob in one request, verified before anything is written whole or committed
+   * (not yet indexed). Throws ConcurrentUpdateError if the blob exists already.
    */
   private async writeWhole(id: string, body: Body, digest: string): Promise<BlobRecord> {
     const hasher = fastHasher(parseDigest(digest).algorithm);
@@ -384,7 +383,7 @@ export class UploadService implements Uploads {
     const note: BlobNote = { digest, frozen: true };
     if (written.whole) await this.blobs.create(blobName, written.whole, note);
     else await this.blobs.commitBlocks(blobName, written.blockIds, null, note);
-    return this.publish({ digest, blobName, size: written.bytes });
+    return { digest, blobName, size: written.bytes };
   }
 
   /** Indexes a verified blob. If the registry already had it, keep the existing copy. */

@@ -5,7 +5,7 @@ import type { Body, ChunkRange } from "./body.js";
 export type StartResult =
   { kind: "session"; id: string; state: string } | { kind: "blob"; record: BlobRecord; mounted: boolean };
 
-/** An upload as its URL names it. `state`: the sealed progress the URL carries (none: read the session row). */
+/** An upload as its URL names it. `state`: the sealed progress the URL carries (none: read the session row, which exists once its first PATCH wrote bytes). */
 export interface UploadRef {
   repository: string;
   id: string;

@@ -54,6 +54,18 @@ describe("Upload sessions recorded with their first bytes", () => {
     await assertBlob(app, repository, whole.digest, whole.data); // a late DELETE leaves the published bytes
   });
 
+  it("a PUT with the whole blob under a wrong digest writes nothing and leaves the upload open", async () => {
+    const repository = "rows/wrong-digest";
+    const location = await startUpload(app, repository);
+    const { data, digest } = randomBlob(50);
+    const wrong = await app.fetch(withQuery(location, `digest=${randomBlob(1).digest}`), { method: "PUT", body: data });
+    await assertError(wrong, 400, "DIGEST_INVALID");
+    assert.equal(await app.storage.registry.blobs.stat(`blobs/${idOf(location)}`), undefined);
+    const put = await app.fetch(withQuery(location, `digest=${digest}`), { method: "PUT", body: data });
+    assert.equal(put.status, 201, await put.text());
+    await assertBlob(app, repository, digest, data);
+  });
+
   it("cancelled before any byte arrived, the upload's URL can neither write nor finish", async () => {
     const repository = "rows/cancel-fresh";
     const location = await startUpload(app, repository);
@@ -61,6 +73,8 @@ describe("Upload sessions recorded with their first bytes", () => {
     const { data, digest } = randomBlob(50);
     await assertError(await app.fetch(location), 404, "BLOB_UPLOAD_UNKNOWN");
     await assertError(await patchChunk(app, location, data, 0), 404, "BLOB_UPLOAD_UNKNOWN");
+    const wrong = await app.fetch(withQuery(location, `digest=${randomBlob(1).digest}`), { method: "PUT", body: data });
+    await assertError(wrong, 400, "DIGEST_INVALID"); // verified before anything is written
     const put = await app.fetch(withQuery(location, `digest=${digest}`), { method: "PUT", body: data });
     await assertError(put, 404, "BLOB_UPLOAD_UNKNOWN");
     await assertError(await app.fetch(location, { method: "DELETE" }), 404, "BLOB_UPLOAD_UNKNOWN");

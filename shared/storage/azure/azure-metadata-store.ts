@@ -74,11 +74,13 @@ export class AzureMetadataStore implements MetadataStore {
     return this.deleteIfExists(encodeKey(repository), `blob:${digest}`);
   }
 
-  async createUpload(session: UploadSession): Promise<void> {
+  async createUpload(session: UploadSession): Promise<boolean> {
     try {
       await insertRow(this.tables.repositories, uploadEntity(session));
+      return true;
     } catch (error) {
-      if (!isStatus(error, 409)) throw error;
+      if (isStatus(error, 409)) return false;
+      throw error;
     }
   }
 

@@ -80,9 +80,9 @@ export interface MetadataStore {
 
   /**
    * Records the session unless a row for it exists already (another first write of the same
-   * upload, or a cancel's marker), which is then left as it is.
+   * upload, or a cancel's marker), which is then left as it is. True if this call recorded it.
    */
-  createUpload(session: UploadSession): Promise<void>;
+  createUpload(session: UploadSession): Promise<boolean>;
   /** The session and its etag, or undefined unless it is open (never recorded, finished or cancelled). */
   getUpload(repository: string, id: string): Promise<{ session: UploadSession; etag: string } | undefined>;
   /** Replaces the session if it still has `etag`; throws ConcurrentUpdateError otherwise. */
