@@ -49,7 +49,7 @@ export class UploadDisposal {
 
   /** The purge: forgets a session and its bytes once no state of it can be used any more. */
   async discard(session: UploadSession): Promise<void> {
-    await this.metadata.deleteUpload(session.repository, session.id);
+    await this.metadata.deleteUpload(session);
     const blobName = uploadBlobName(session.id);
     await this.dropUnlessIndexed(blobName, await this.storedDigest(session, await this.blobs.stat(blobName)));
   }

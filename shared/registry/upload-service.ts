@@ -11,6 +11,7 @@ import { collected, outOfOrder, RegistryError, unknownUpload } from "./errors.js
 import { fastHasher } from "./hasher.js";
 import { nonEmptyBody } from "./non-empty-body.js";
 import { parseDigest } from "./references.js";
+import { UploadAdmission } from "./upload-admission.js";
 import { UploadDisposal } from "./upload-disposal.js";
 import { caughtUp, openUploadState, sealUploadState, type Sealer } from "./upload-state.js";
 import { continueHash, finishHash, rehash } from "./upload-hashing.js";
@@ -45,6 +46,7 @@ export interface UploadOptions extends BlockWriterOptions {
  */
 export class UploadService implements Uploads {
   private readonly disposal: UploadDisposal;
+  private readonly admission: UploadAdmission;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -54,6 +56,7 @@ export class UploadService implements Uploads {
     private readonly collection?: CollectionStore,
   ) {
     this.disposal = new UploadDisposal(blobs, metadata);
+    this.admission = new UploadAdmission(blobs, metadata, options);
   }
 
   /**
@@ -93,27 +96,6 @@ export class UploadService implements Uploads {
     const startedAt = new Date(this.options.now()).toISOString();
     const session: UploadSession = { repository, id, offset: 0, blobEtag: null, startedAt };
     return { kind: "session", id, state: await this.seal(session) };
-  }
-
-  /**
-   * Records the session before its first bytes are written, counting the repository's other
-   * open ones in parallel; past the limit, nothing is written. Concurrent first PATCHes may
-   * overshoot it by how many are in flight.
-   */
-  private async admit(session: UploadSession): Promise<void> {
-    const limit = this.options.maxUploadsPerRepository;
-    const since = new Date(this.options.now() - this.options.uploadTtlMs).toISOString();
-    const [inserted, open] = await Promise.all([
-      this.metadata.createUpload(session),
-      this.metadata.countUploads(session.repository, session.id, since, limit),
-    ]);
-    if (open < limit) return;
-    // a row another first PATCH of this upload made is that request's to keep
-    if (inserted) await this.metadata.deleteUpload(session.repository, session.id);
-    throw new RegistryError("TOOMANYREQUESTS", "too many unfinished uploads in this repository", {
-      limit,
-      retryAfterSeconds: 60,
-    });
   }
 
   /** GET on an upload: how many bytes it holds. */
@@ -289,7 +271,7 @@ export class UploadService implements Uploads {
     const blobName = uploadBlobName(session.id);
     const first = session.blobEtag === null;
     // an upload's first bytes (a PATCH: a PUT bringing them completes whole) are recorded first
-    if (first) await this.admit(session);
+    const inserted = first && (await this.admission.admit(session));
     const written = await writeBlocks(this.blobs, blobName, body, hasher, { ...this.options, whole: first });
     const hashState = hasher.save();
     const digestSoFar = hasher.digest();
@@ -307,9 +289,10 @@ export class UploadService implements Uploads {
             note,
           );
     } catch (error) {
-      // another request wrote first: this chunk no longer starts at the offset
-      if (error instanceof ConcurrentUpdateError) throw await this.conflict(session, state);
-      throw error;
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+      // another request wrote first (this chunk no longer starts at the offset), or it is over
+      if (first && !(await this.admission.stillOpen(session, inserted))) throw unknownUpload(session.id);
+      throw await this.conflict(session, state);
     }
     const next: UploadSession = { ...session, offset: session.offset + written.bytes, blobEtag, digestSoFar };
     delete next.hashState;

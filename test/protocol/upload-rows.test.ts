@@ -73,6 +73,7 @@ describe("Upload sessions recorded with their first bytes", () => {
     const { data, digest } = randomBlob(50);
     await assertError(await app.fetch(location), 404, "BLOB_UPLOAD_UNKNOWN");
     await assertError(await patchChunk(app, location, data, 0), 404, "BLOB_UPLOAD_UNKNOWN");
+    assert.equal(await recorded(repository, location), false, "the refused PATCH left no open row behind");
     const wrong = await app.fetch(withQuery(location, `digest=${randomBlob(1).digest}`), { method: "PUT", body: data });
     await assertError(wrong, 400, "DIGEST_INVALID"); // verified before anything is written
     const put = await app.fetch(withQuery(location, `digest=${digest}`), { method: "PUT", body: data });

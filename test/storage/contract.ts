@@ -134,7 +134,7 @@ export function storageContract(name: string, open: () => Promise<StorageUnderTe
         assert.equal(await metadata.getUpload(repository, session.id), undefined);
         assert.deepEqual(await metadata.getLinkedBlob(repository, record.digest), record);
         await assert.rejects(metadata.completeUpload(repository, session.id, record), ConcurrentUpdateError);
-        await metadata.deleteUpload(repository, session.id); // gone already: no error
+        await metadata.deleteUpload(session); // gone already: no error
       });
 
       it("stores a manifest with its tag and referrer entry, and deletes them together", async () => {

@@ -238,9 +238,9 @@ export class AzureCollectionStore implements CollectionStore {
     let deleted = 0;
     // again while rows remain (a push may land meanwhile), a bounded number of times
     for (let round = 0; round < 10; round++) {
-      // upload sessions stay: they expire with their bytes (UploadService.purgeExpired)
+      // upload sessions and cancel markers stay: they expire with their bytes (UploadService.purgeExpired)
       const rows = (await listRows(this.tables.repositories, partition)).filter(
-        (row) => !(row.rowKey as string).startsWith("upload:"),
+        (row) => !/^(upload|cancel):/.test(row.rowKey as string),
       );
       if (rows.length === 0) break;
       const results = await mapLimit(rows, 16, (row) =>

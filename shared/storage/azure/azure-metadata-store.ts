@@ -16,7 +16,7 @@ import { insertRow, submitBatch, upsertRow } from "./table-write.js";
 
 /** The three tables the metadata lives in. */
 export interface MetadataTables {
-  /** One partition per repository: rows `blob:<digest>`, `manifest:<digest>`, `tag:<tag>`, `upload:<id>`. */
+  /** One partition per repository: rows `blob:<digest>`, `manifest:<digest>`, `tag:<tag>`, `upload:<id>`, `cancel:<id>`. */
   repositories: TableClient;
   /** The registry-wide blob index: PartitionKey = digest. */
   blobs: TableClient;
@@ -86,16 +86,23 @@ export class AzureMetadataStore implements MetadataStore {
 
   async getUpload(repository: string, id: string) {
     const row = await getRow(this.tables.repositories, encodeKey(repository), `upload:${id}`);
-    return row && !row.cancelled ? { session: toSession(repository, id, row), etag: row.etag as string } : undefined;
+    return row && { session: toSession(repository, id, row), etag: row.etag as string };
   }
 
   async cancelUpload(session: UploadSession): Promise<void> {
-    const { repository, id, startedAt } = session;
-    await upsertRow(
-      this.tables.repositories,
-      uploadEntity({ repository, id, startedAt, offset: 0, blobEtag: null, cancelled: true }),
-      "Replace",
-    );
+    const partitionKey = encodeKey(session.repository);
+    // its own RowKey: the completing transaction's delete of `upload:` then fails, and the
+    // count of open uploads never reads it
+    const marker = { partitionKey, rowKey: `cancel:${session.id}`, startedAt: session.startedAt };
+    const tx = new TableTransaction();
+    tx.upsertEntity(marker, "Replace");
+    tx.deleteEntity(partitionKey, `upload:${session.id}`);
+    try {
+      await submitBatch(this.tables.repositories, tx.actions);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+      await upsertRow(this.tables.repositories, marker, "Replace"); // never recorded: the marker alone
+    }
   }
 
   async countUploads(repository: string, except: string, since: string, atMost: number): Promise<number> {
@@ -104,16 +111,11 @@ export class AzureMetadataStore implements MetadataStore {
       ` and RowKey ne ${odata(`upload:${except}`)} and startedAt ge ${odata(since)}`;
     let count = 0;
     let next: QueryContinuation | undefined;
-    // keys and the cancel mark only, no further than `atMost`: one round trip per 1,000 sessions at most
+    // keys only, and no further than `atMost`: one round trip per 1,000 sessions at most
     do {
       const top = Math.min(atMost, 1000);
-      const page = await queryPage(this.tables.repositories, {
-        filter,
-        select: ["RowKey", "cancelled"],
-        top,
-        continuation: next,
-      });
-      count += page.rows.filter((row) => !row.cancelled).length;
+      const page = await queryPage(this.tables.repositories, { filter, select: ["RowKey"], top, continuation: next });
+      count += page.rows.length;
       next = page.next;
     } while (next && count < atMost);
     return Math.min(count, atMost);
@@ -121,11 +123,17 @@ export class AzureMetadataStore implements MetadataStore {
 
   async listUploadsStartedBefore(before: string): Promise<UploadSession[]> {
     // the one cross-partition query: run by garbage collection, never on a request
-    const filter = `RowKey ge 'upload:' and RowKey lt 'upload;' and startedAt lt ${odata(before)}`;
+    const rows = "(RowKey ge 'upload:' and RowKey lt 'upload;') or (RowKey ge 'cancel:' and RowKey lt 'cancel;')";
+    const filter = `(${rows}) and startedAt lt ${odata(before)}`;
     const sessions: UploadSession[] = [];
     for await (const row of this.tables.repositories.listEntities<Row>({ queryOptions: { filter } })) {
-      const id = (row.rowKey as string).slice("upload:".length);
-      sessions.push(toSession(decodeKey(row.partitionKey as string), id, row));
+      const [kind, id] = (row.rowKey as string).split(":") as [string, string];
+      const repository = decodeKey(row.partitionKey as string);
+      sessions.push(
+        kind === "cancel"
+          ? { repository, id, offset: 0, blobEtag: null, startedAt: row.startedAt as string, cancelled: true }
+          : toSession(repository, id, row),
+      );
     }
     return sessions;
   }
@@ -139,9 +147,9 @@ export class AzureMetadataStore implements MetadataStore {
     }
   }
 
-  async deleteUpload(repository: string, id: string): Promise<void> {
+  async deleteUpload({ repository, id, cancelled }: UploadSession): Promise<void> {
     try {
-      await this.tables.repositories.deleteEntity(encodeKey(repository), `upload:${id}`);
+      await this.tables.repositories.deleteEntity(encodeKey(repository), `${cancelled ? "cancel" : "upload"}:${id}`);
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }
@@ -359,7 +367,6 @@ function toSession(repository: string, id: string, row: Row): UploadSession {
   };
   if (row.hashState) session.hashState = row.hashState as string;
   if (row.digestSoFar) session.digestSoFar = row.digestSoFar as string;
-  if (row.cancelled) session.cancelled = true;
   return session;
 }
 

@@ -80,17 +80,19 @@ export interface MetadataStore {
 
   /**
    * Records the session unless a row for it exists already (another first write of the same
-   * upload, or a cancel's marker), which is then left as it is. True if this call recorded it.
+   * upload), which is then left as it is. True if this call recorded it.
    */
   createUpload(session: UploadSession): Promise<boolean>;
   /** The session and its etag, or undefined unless it is open (never recorded, finished or cancelled). */
   getUpload(repository: string, id: string): Promise<{ session: UploadSession; etag: string } | undefined>;
   /** Replaces the session if it still has `etag`; throws ConcurrentUpdateError otherwise. */
   updateUpload(session: UploadSession, etag: string): Promise<void>;
-  deleteUpload(repository: string, id: string): Promise<void>;
+  /** Removes the session's row (its cancel marker, when `cancelled`); gone already is fine. */
+  deleteUpload(session: UploadSession): Promise<void>;
   /**
-   * Marks the session cancelled, recorded or not: getUpload no longer finds it and countUploads
-   * no longer counts it, but it is listed (as `cancelled`) until garbage collection removes it.
+   * Replaces the session's row, if any, by a cancel marker, atomically: getUpload no longer
+   * finds it, countUploads no longer counts it, completeUpload fails on it, and it is listed
+   * (as `cancelled`) until garbage collection removes it.
    */
   cancelUpload(session: UploadSession): Promise<void>;
   /** Open sessions of the repository other than `except` started at or after `since` (ISO time), counted up to `atMost`. */
