@@ -29,9 +29,11 @@ export class UploadAdmission {
    */
   async admit(session: UploadSession): Promise<boolean> {
     const limit = this.options.maxUploadsPerRepository;
-    const since = new Date(this.options.now() - this.options.uploadTtlMs).toISOString();
+    const now = this.options.now();
+    // counted from admission, not from POST: a row let in late in its TTL still counts in full
+    const since = new Date(now - this.options.uploadTtlMs).toISOString();
     const [inserted, open] = await Promise.all([
-      this.metadata.createUpload(session),
+      this.metadata.createUpload(session, new Date(now).toISOString()),
       this.metadata.countUploads(session.repository, session.id, since, limit),
     ]);
     if (open < limit) return inserted;
@@ -45,13 +47,14 @@ export class UploadAdmission {
 
   /**
    * After a first write was refused because the upload's blob exists: whether that is another
-   * request's first bytes (the upload is open), rather than a cancel's empty blob or a
-   * completion's frozen bytes, in which case the row `inserted` by this request goes again.
+   * request's first bytes (the upload is open), rather than a cancel's empty blob (the row
+   * `inserted` by this request then goes again) or a completion's frozen bytes.
    */
   async stillOpen(session: UploadSession, inserted: boolean): Promise<boolean> {
     const note = (await this.blobs.stat(uploadBlobName(session.id)))?.note;
     if (note && !note.frozen) return true;
-    if (inserted) await this.metadata.deleteUpload(session);
+    // a completion's frozen bytes may be the request's that won this write: its row stays
+    if (inserted && (!note?.frozen || note.cancelled)) await this.metadata.deleteUpload(session);
     return false;
   }
 }

@@ -2,6 +2,7 @@ import type { BlobStat, BlobStore } from "../storage/ports/blob-store.js";
 import { ConcurrentUpdateError } from "../storage/ports/errors.js";
 import type { MetadataStore, UploadSession } from "../storage/ports/metadata-store.js";
 import { uploadBlobName } from "./blob-names.js";
+import { RegistryError } from "./errors.js";
 import { finishHash } from "./upload-hashing.js";
 
 /** Reads and conditional writes a cancel makes before giving up on a busy upload. */
@@ -40,7 +41,9 @@ export class UploadDisposal {
         break;
       } catch (error) {
         // written meanwhile (a PATCH, or a completion freezing the bytes): decide again
-        if (!(error instanceof ConcurrentUpdateError) || attempt === CANCEL_ATTEMPTS) throw error;
+        if (!(error instanceof ConcurrentUpdateError)) throw error;
+        if (attempt === CANCEL_ATTEMPTS)
+          throw new RegistryError("BLOB_UPLOAD_INVALID", "the upload kept changing while it was cancelled; try again");
         stored = await this.blobs.stat(blobName);
       }
     }
@@ -54,9 +57,9 @@ export class UploadDisposal {
     await this.dropUnlessIndexed(blobName, await this.storedDigest(session, await this.blobs.stat(blobName)));
   }
 
-  /** Deletes an upload's bytes unless the blob index serves them as `digest`. */
-  async dropUnlessIndexed(blobName: string, digest: string | undefined): Promise<void> {
-    if (!(await this.indexed(blobName, digest))) await this.blobs.delete(blobName);
+  /** Deletes an upload's bytes unless the blob index serves them as `digest` (or they no longer have `ifMatch`). */
+  async dropUnlessIndexed(blobName: string, digest: string | undefined, ifMatch?: string): Promise<void> {
+    if (!(await this.indexed(blobName, digest))) await this.blobs.delete(blobName, ifMatch);
   }
 
   /** The digest recorded with an upload's bytes, else the one its state describes. */

@@ -17,6 +17,15 @@ import { caughtUp, openUploadState, sealUploadState, type Sealer } from "./uploa
 import { continueHash, finishHash, rehash } from "./upload-hashing.js";
 import type { StartOptions, StartResult, UploadProgress, UploadRef, Uploads } from "./uploads.js";
 
+/** How long past the TTL the purge waits: a completion let in just before it may still be indexing. */
+const PURGE_MARGIN_MS = 15 * 60_000;
+
+/** Verified bytes as frozen in the upload's blob, with the etag they were frozen under. */
+interface Frozen {
+  record: BlobRecord;
+  etag: string;
+}
+
 export interface UploadOptions extends BlockWriterOptions {
   /** Mount a blob already in the registry when a client names it without `from`. */
   autoMount: boolean;
@@ -40,9 +49,9 @@ export interface UploadOptions extends BlockWriterOptions {
  * uploads, the purge of abandoned ones, and GET and DELETE.
  * Every write to the upload's blob is conditional on the etag the state names (none: the blob
  * must not exist): of two requests holding one state only the first writes, a completion
- * without a body changes the etag (freeze), and a cancel leaves an empty blob in place of the
- * bytes, so no state handed out earlier can alter bytes the blob index serves or revive a
- * cancelled upload.
+ * without a body changes the etag (freeze), and a cancel changes the blob too (emptied, or
+ * marked when frozen), so no state handed out earlier can alter bytes the blob index serves
+ * or write after a cancel.
  */
 export class UploadService implements Uploads {
   private readonly disposal: UploadDisposal;
@@ -140,7 +149,10 @@ export class UploadService implements Uploads {
       await this.disposal.cancel(session, await this.blobs.stat(blobName));
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
-    const record = await this.publish({ digest, blobName, size: session.offset });
+    const record = await this.publish({
+      record: { digest, blobName, size: session.offset },
+      etag: session.blobEtag as string, // set by the freeze or the final write
+    });
     await this.finish(session, record, recorded);
     return record;
   }
@@ -155,7 +167,7 @@ export class UploadService implements Uploads {
     digest: string,
     body: Body,
   ): Promise<BlobRecord> {
-    let written: BlobRecord;
+    let written: Frozen;
     try {
       written = await this.writeWhole(session.id, body, digest);
     } catch (error) {
@@ -167,8 +179,8 @@ export class UploadService implements Uploads {
     try {
       record = await this.publish(written);
     } catch (error) {
-      // bytes only this request wrote, which no row records (when the state had none): drop them now
-      await this.disposal.dropUnlessIndexed(written.blobName, digest).catch(() => undefined);
+      // bytes this request wrote, which no row records (when the state had none): drop them now
+      await this.disposal.dropUnlessIndexed(written.record.blobName, digest, written.etag).catch(() => undefined);
       throw error;
     }
     await this.finish(session, record, session.blobEtag !== null);
@@ -200,13 +212,14 @@ export class UploadService implements Uploads {
   }
 
   /**
-   * Garbage collection of abandoned uploads: every session past the TTL is forgotten with its
-   * bytes (`dryRun`: only listed). Safe while the registry runs: a client still using one
-   * would be refused anyway, and bytes the blob index serves are kept.
+   * Garbage collection of abandoned uploads: every session past the TTL (and a margin) is
+   * forgotten with its bytes (`dryRun`: only listed). Safe while the registry runs: a client
+   * still using one would be refused anyway, a completion let in just before the TTL has the
+   * margin to index its bytes, and bytes the blob index serves are kept.
    */
   async purgeExpired(dryRun = false): Promise<UploadSession[]> {
     const expired = await this.metadata.listUploadsStartedBefore(
-      new Date(this.options.now() - this.options.uploadTtlMs).toISOString(),
+      new Date(this.options.now() - this.options.uploadTtlMs - PURGE_MARGIN_MS).toISOString(),
     );
     if (!dryRun) for (const session of expired) await this.disposal.discard(session);
     return expired;
@@ -355,7 +368,7 @@ export class UploadService implements Uploads {
    * The whole blob in one request, verified before anything is written whole or committed
    * (not yet indexed). Throws ConcurrentUpdateError if the blob exists already.
    */
-  private async writeWhole(id: string, body: Body, digest: string): Promise<BlobRecord> {
+  private async writeWhole(id: string, body: Body, digest: string): Promise<Frozen> {
     const hasher = fastHasher(parseDigest(digest).algorithm);
     const blobName = uploadBlobName(id);
     const written = await writeBlocks(this.blobs, blobName, body, hasher, { ...this.options, whole: true });
@@ -364,15 +377,20 @@ export class UploadService implements Uploads {
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
     const note: BlobNote = { digest, frozen: true };
-    if (written.whole) await this.blobs.create(blobName, written.whole, note);
-    else await this.blobs.commitBlocks(blobName, written.blockIds, null, note);
-    return { digest, blobName, size: written.bytes };
+    const etag = written.whole
+      ? await this.blobs.create(blobName, written.whole, note)
+      : await this.blobs.commitBlocks(blobName, written.blockIds, null, note);
+    return { record: { digest, blobName, size: written.bytes }, etag };
   }
 
-  /** Indexes a verified blob. If the registry already had it, keep the existing copy. */
-  private async publish(record: BlobRecord): Promise<BlobRecord> {
+  /**
+   * Indexes a verified blob. If the registry already had it, keep the existing copy and drop
+   * this one, unless it changed since it was frozen (a cancel marked it, or it went and the
+   * upload's first URL wrote anew: those bytes may be another completion's).
+   */
+  private async publish({ record, etag }: Frozen): Promise<BlobRecord> {
     const standing = await this.metadata.insertBlob(record);
-    if (standing.blobName !== record.blobName) await this.blobs.delete(record.blobName);
+    if (standing.blobName !== record.blobName) await this.blobs.delete(record.blobName, etag);
     return standing;
   }
 

@@ -86,6 +86,19 @@ export function storageContract(name: string, open: () => Promise<StorageUnderTe
         await blobs.delete(name);
         assert.deepEqual(await blobs.committedBlocks(name), []);
       });
+
+      it("deletes on an etag condition only while the blob still has that etag", async () => {
+        const { blobs } = storage.registry;
+        const name = `blobs/${randomBytes(16).toString("hex")}`;
+        const first = await blobs.create(name, Buffer.from("first"), { digest: "sha256:first", frozen: true });
+        const second = await blobs.annotate(name, { digest: "sha256:first", frozen: true, cancelled: true }, first);
+        await blobs.delete(name, first);
+        assert.equal((await blobs.stat(name))?.etag, second, "changed since: kept");
+        assert.deepEqual((await blobs.stat(name))?.note, { digest: "sha256:first", frozen: true, cancelled: true });
+        await blobs.delete(name, second);
+        assert.equal(await blobs.stat(name), undefined);
+        await blobs.delete(name, second); // gone already: no error
+      });
     });
 
     describe("MetadataStore", () => {
@@ -107,23 +120,22 @@ export function storageContract(name: string, open: () => Promise<StorageUnderTe
         assert.equal(await metadata.getLinkedBlob(a, d), undefined);
       });
 
-      it("keeps upload sessions under an etag guard and completes one atomically", async () => {
+      it("records upload sessions once, completes one atomically, and replaces a cancelled one by a marker", async () => {
         const { metadata } = storage.registry;
         const repository = repo();
         const session: UploadSession = {
           repository,
           id: randomBytes(16).toString("hex"),
-          offset: 0,
-          blobEtag: null,
+          offset: 5_000_000_000,
+          blobEtag: '"e1"',
+          hashState: "state",
           startedAt: "2020-01-01T00:00:00.000Z",
         };
-        await metadata.createUpload(session);
-        const loaded = await metadata.getUpload(repository, session.id);
-        assert.deepEqual(loaded?.session, session);
-        const moved = { ...session, offset: 5_000_000_000, blobEtag: '"e1"', hashState: "state" };
-        await metadata.updateUpload(moved, loaded?.etag as string);
-        await assert.rejects(metadata.updateUpload(moved, loaded?.etag as string), ConcurrentUpdateError);
-        assert.deepEqual((await metadata.getUpload(repository, session.id))?.session, moved, "sizes beyond 32 bits");
+        assert.equal(await metadata.createUpload(session, session.startedAt), true);
+        assert.equal(await metadata.createUpload(session, session.startedAt), false, "a second insert leaves the row");
+        assert.deepEqual((await metadata.getUpload(repository, session.id))?.session, session, "sizes beyond 32 bits");
+        assert.equal(await metadata.countUploads(repository, "", "2019-12-31T00:00:00.000Z", 10), 1);
+        assert.equal(await metadata.countUploads(repository, "", "2020-01-02T00:00:00.000Z", 10), 0, "admitted before");
         const old = await metadata.listUploadsStartedBefore("2020-01-02T00:00:00.000Z");
         assert.ok(old.some((s) => s.id === session.id));
         assert.ok(
@@ -135,6 +147,26 @@ export function storageContract(name: string, open: () => Promise<StorageUnderTe
         assert.deepEqual(await metadata.getLinkedBlob(repository, record.digest), record);
         await assert.rejects(metadata.completeUpload(repository, session.id, record), ConcurrentUpdateError);
         await metadata.deleteUpload(session); // gone already: no error
+
+        // cancelled: with a row (replaced in one transaction) and without one (the marker alone)
+        const cancelled = { ...session, id: randomBytes(16).toString("hex") };
+        await metadata.createUpload(cancelled, cancelled.startedAt);
+        await metadata.cancelUpload(cancelled);
+        const fresh = { ...session, id: randomBytes(16).toString("hex") };
+        await metadata.cancelUpload(fresh);
+        assert.equal(await metadata.getUpload(repository, cancelled.id), undefined);
+        assert.equal(await metadata.countUploads(repository, "", "2019-12-31T00:00:00.000Z", 10), 0);
+        await assert.rejects(metadata.completeUpload(repository, cancelled.id, record), ConcurrentUpdateError);
+        const listed = (await metadata.listUploadsStartedBefore("2020-01-02T00:00:00.000Z")).filter(
+          (s) => s.id === cancelled.id || s.id === fresh.id,
+        );
+        assert.deepEqual(
+          listed.map((s) => s.cancelled),
+          [true, true],
+        );
+        for (const marker of listed) await metadata.deleteUpload(marker);
+        const left = await metadata.listUploadsStartedBefore("2020-01-02T00:00:00.000Z");
+        assert.ok(!left.some((s) => s.id === cancelled.id || s.id === fresh.id), "the purge removes markers");
       });
 
       it("stores a manifest with its tag and referrer entry, and deletes them together", async () => {

@@ -97,13 +97,15 @@ export class AzureBlobStore implements BlobStore {
     return (await this.blob(blobName)).downloadToBuffer();
   }
 
-  async delete(blobName: string): Promise<void> {
+  async delete(blobName: string, ifMatch?: string): Promise<void> {
     const blob = await this.blob(blobName);
     try {
-      if ((await blob.deleteIfExists()).succeeded) return;
+      const deleted = await blob.deleteIfExists(ifMatch === undefined ? {} : { conditions: { ifMatch } });
+      if (deleted.succeeded || ifMatch !== undefined) return;
     } catch (error) {
-      // ContainerNotFound: no container (made by the first write), so no blob and no blocks
-      if (isStatus(error, 404)) return;
+      // ContainerNotFound: no container (made by the first write), so no blob and no blocks;
+      // 412: changed since `ifMatch`, no longer this caller's to delete
+      if (isStatus(error, 404) || isStatus(error, 412)) return;
       throw error;
     }
     // Blocks staged but never committed may outlive a Delete Blob that finds no blob (they are

@@ -74,9 +74,9 @@ export class AzureMetadataStore implements MetadataStore {
     return this.deleteIfExists(encodeKey(repository), `blob:${digest}`);
   }
 
-  async createUpload(session: UploadSession): Promise<boolean> {
+  async createUpload(session: UploadSession, admittedAt: string): Promise<boolean> {
     try {
-      await insertRow(this.tables.repositories, uploadEntity(session));
+      await insertRow(this.tables.repositories, { ...uploadEntity(session), admittedAt });
       return true;
     } catch (error) {
       if (isStatus(error, 409)) return false;
@@ -108,7 +108,7 @@ export class AzureMetadataStore implements MetadataStore {
   async countUploads(repository: string, except: string, since: string, atMost: number): Promise<number> {
     const filter =
       `PartitionKey eq ${odata(encodeKey(repository))} and RowKey ge 'upload:' and RowKey lt 'upload;'` +
-      ` and RowKey ne ${odata(`upload:${except}`)} and startedAt ge ${odata(since)}`;
+      ` and RowKey ne ${odata(`upload:${except}`)} and admittedAt ge ${odata(since)}`;
     let count = 0;
     let next: QueryContinuation | undefined;
     // keys only, and no further than `atMost`: one round trip per 1,000 sessions at most
@@ -136,15 +136,6 @@ export class AzureMetadataStore implements MetadataStore {
       );
     }
     return sessions;
-  }
-
-  async updateUpload(session: UploadSession, etag: string): Promise<void> {
-    try {
-      await this.tables.repositories.updateEntity(uploadEntity(session), "Replace", { etag });
-    } catch (error) {
-      if (isStatus(error, 412) || isStatus(error, 404)) throw new ConcurrentUpdateError(`upload ${session.id}`);
-      throw error;
-    }
   }
 
   async deleteUpload({ repository, id, cancelled }: UploadSession): Promise<void> {

@@ -50,8 +50,11 @@ export interface BlobStore {
   /** Streams `length` bytes from `offset` (to the end when length is undefined). */
   read(blobName: string, offset?: number, length?: number): Promise<ReadableStream<Uint8Array>>;
   readAll(blobName: string): Promise<Uint8Array>;
-  /** Removes the blob, and blocks staged for it but never committed; nothing if neither exists. */
-  delete(blobName: string): Promise<void>;
+  /**
+   * Removes the blob, and blocks staged for it but never committed; nothing if neither exists.
+   * `ifMatch`: only if the blob still has this etag (otherwise nothing happens).
+   */
+  delete(blobName: string, ifMatch?: string): Promise<void>;
   /** A short-lived, read-only URL clients can fetch directly, or undefined if not possible. */
   signedReadUrl(blobName: string, ttlSeconds: number): Promise<string | undefined>;
 }

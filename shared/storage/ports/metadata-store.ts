@@ -80,13 +80,12 @@ export interface MetadataStore {
 
   /**
    * Records the session unless a row for it exists already (another first write of the same
-   * upload), which is then left as it is. True if this call recorded it.
+   * upload), which is then left as it is. True if this call recorded it. `admittedAt` (ISO
+   * time): when its first bytes were let in, from which it counts toward the limit.
    */
-  createUpload(session: UploadSession): Promise<boolean>;
+  createUpload(session: UploadSession, admittedAt: string): Promise<boolean>;
   /** The session and its etag, or undefined unless it is open (never recorded, finished or cancelled). */
   getUpload(repository: string, id: string): Promise<{ session: UploadSession; etag: string } | undefined>;
-  /** Replaces the session if it still has `etag`; throws ConcurrentUpdateError otherwise. */
-  updateUpload(session: UploadSession, etag: string): Promise<void>;
   /** Removes the session's row (its cancel marker, when `cancelled`); gone already is fine. */
   deleteUpload(session: UploadSession): Promise<void>;
   /**
@@ -95,7 +94,7 @@ export interface MetadataStore {
    * (as `cancelled`) until garbage collection removes it.
    */
   cancelUpload(session: UploadSession): Promise<void>;
-  /** Open sessions of the repository other than `except` started at or after `since` (ISO time), counted up to `atMost`. */
+  /** Open sessions of the repository other than `except` admitted at or after `since` (ISO time), counted up to `atMost`. */
   countUploads(repository: string, except: string, since: string, atMost: number): Promise<number>;
   /** Sessions of every repository started before `before` (ISO time): abandoned or cancelled uploads. */
   listUploadsStartedBefore(before: string): Promise<UploadSession[]>;
