@@ -374,6 +374,7 @@ export class UploadService implements Uploads {
     const written = await writeBlocks(this.blobs, blobName, body, hasher, { ...this.options, whole: true });
     const actual = hasher.digest();
     if (actual !== digest) {
+      if (written.blockIds.length > 0) await this.blobs.discardStaged(blobName).catch(() => undefined);
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
     const note: BlobNote = { digest, frozen: true };

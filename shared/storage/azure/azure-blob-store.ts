@@ -108,14 +108,26 @@ export class AzureBlobStore implements BlobStore {
       if (isStatus(error, 404) || isStatus(error, 412)) return;
       throw error;
     }
-    // Blocks staged but never committed may outlive a Delete Blob that finds no blob (they are
-    // otherwise kept for a week); committing an empty list discards them, then that goes too.
+    // blocks staged but never committed outlive a Delete Blob that finds no blob
+    await this.discardStaged(blobName);
+  }
+
+  async discardStaged(blobName: string): Promise<void> {
+    const blob = await this.blob(blobName);
+    // committing an empty list, only where no blob is committed, discards the staged blocks;
+    // the empty blob that makes then goes too, unless someone wrote there meanwhile
+    let etag: string | undefined;
     try {
-      await blob.commitBlockList([], { conditions: { ifNoneMatch: "*" } });
+      etag = (await blob.commitBlockList([], { conditions: { ifNoneMatch: "*" } })).etag;
     } catch (error) {
-      if (!isStatus(error, 409) && !isStatus(error, 412)) throw error;
+      if (isStatus(error, 409) || isStatus(error, 412)) return;
+      throw error;
     }
-    await blob.deleteIfExists();
+    try {
+      await blob.deleteIfExists({ conditions: { ifMatch: etag } });
+    } catch (error) {
+      if (!isStatus(error, 412)) throw error;
+    }
   }
 
   async signedReadUrl(blobName: string, ttlSeconds: number): Promise<string | undefined> {

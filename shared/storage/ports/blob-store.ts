@@ -55,6 +55,11 @@ export interface BlobStore {
    * `ifMatch`: only if the blob still has this etag (otherwise nothing happens).
    */
   delete(blobName: string, ifMatch?: string): Promise<void>;
+  /**
+   * Drops blocks staged for a blob that was never committed (Azure Storage would keep them a
+   * week); a committed blob, and what is staged for it, is left alone.
+   */
+  discardStaged(blobName: string): Promise<void>;
   /** A short-lived, read-only URL clients can fetch directly, or undefined if not possible. */
   signedReadUrl(blobName: string, ttlSeconds: number): Promise<string | undefined>;
 }
