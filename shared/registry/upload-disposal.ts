@@ -5,6 +5,9 @@ import { uploadBlobName } from "./blob-names.js";
 import { RegistryError } from "./errors.js";
 import { finishHash } from "./upload-hashing.js";
 
+/** How long past the TTL the purge waits: a completion let in just before it may still be indexing. */
+const PURGE_MARGIN_MS = 15 * 60_000;
+
 /** Reads and conditional writes a cancel makes before giving up on a busy upload. */
 const CANCEL_ATTEMPTS = 3;
 
@@ -50,8 +53,20 @@ export class UploadDisposal {
     await this.metadata.cancelUpload(session);
   }
 
-  /** The purge: forgets a session and its bytes once no state of it can be used any more. */
-  async discard(session: UploadSession): Promise<void> {
+  /**
+   * Forgets every session started before `expiredAt` (ms; the TTL ago) and a margin, with its
+   * bytes (`dryRun`: only lists them). Safe while the registry runs: a client still using one
+   * would be refused anyway, a completion let in just before the TTL has the margin to index
+   * its bytes, and bytes the blob index serves are kept.
+   */
+  async purge(expiredAt: number, dryRun: boolean): Promise<UploadSession[]> {
+    const expired = await this.metadata.listUploadsStartedBefore(new Date(expiredAt - PURGE_MARGIN_MS).toISOString());
+    if (!dryRun) for (const session of expired) await this.discard(session);
+    return expired;
+  }
+
+  /** Forgets a session and its bytes, once no state of it can be used any more. */
+  private async discard(session: UploadSession): Promise<void> {
     await this.metadata.deleteUpload(session);
     const blobName = uploadBlobName(session.id);
     await this.dropUnlessIndexed(blobName, await this.storedDigest(session, await this.blobs.stat(blobName)));

@@ -17,9 +17,6 @@ import { caughtUp, openUploadState, sealUploadState, type Sealer } from "./uploa
 import { continueHash, finishHash, rehash } from "./upload-hashing.js";
 import type { StartOptions, StartResult, UploadProgress, UploadRef, Uploads } from "./uploads.js";
 
-/** How long past the TTL the purge waits: a completion let in just before it may still be indexing. */
-const PURGE_MARGIN_MS = 15 * 60_000;
-
 /** Verified bytes as frozen in the upload's blob, with the etag they were frozen under. */
 interface Frozen {
   record: BlobRecord;
@@ -45,7 +42,7 @@ export interface UploadOptions extends BlockWriterOptions {
  * etag, hash state) travels sealed in the upload URL, so a PATCH or PUT reads no session row.
  * POST stores nothing: the row is written just before the first PATCH's bytes (an upload
  * finished by the request that brings its bytes never has one) and lives until completion
- * (or, marked cancelled, until the purge), for the per-repository limit on unfinished
+ * (or, as a cancel marker, until the purge), for the per-repository limit on unfinished
  * uploads, the purge of abandoned ones, and GET and DELETE.
  * Every write to the upload's blob is conditional on the etag the state names (none: the blob
  * must not exist): of two requests holding one state only the first writes, a completion
@@ -211,18 +208,9 @@ export class UploadService implements Uploads {
     await this.disposal.cancel(session, await this.openBlob(upload, session));
   }
 
-  /**
-   * Garbage collection of abandoned uploads: every session past the TTL (and a margin) is
-   * forgotten with its bytes (`dryRun`: only listed). Safe while the registry runs: a client
-   * still using one would be refused anyway, a completion let in just before the TTL has the
-   * margin to index its bytes, and bytes the blob index serves are kept.
-   */
-  async purgeExpired(dryRun = false): Promise<UploadSession[]> {
-    const expired = await this.metadata.listUploadsStartedBefore(
-      new Date(this.options.now() - this.options.uploadTtlMs - PURGE_MARGIN_MS).toISOString(),
-    );
-    if (!dryRun) for (const session of expired) await this.disposal.discard(session);
-    return expired;
+  /** Garbage collection of abandoned and cancelled uploads (see UploadDisposal.purge). */
+  purgeExpired(dryRun = false): Promise<UploadSession[]> {
+    return this.disposal.purge(this.options.now() - this.options.uploadTtlMs, dryRun);
   }
 
   /** The upload's progress: from the sealed state in its URL, else (a URL without one) from its row. */
