@@ -9,8 +9,8 @@ import { msSince, now } from "./timing.js";
  * What Azurite alone takes for the storage calls the registry counts per small blob (the
  * `calls` phase), made straight from the SDKs in the same order and grouping, `concurrency`
  * blobs at a time, for `count` blobs plus a config as in the image push; the manifest PUT
- * is left out. docker: HEAD (a link read, 404), POST (none), PATCH (Put Blob beside the
- * session row insert and the count of open sessions), PUT (the metadata write that freezes
+ * is left out. docker: HEAD (a link read, 404), POST (none), PATCH (the session row insert
+ * beside the count of open sessions, then Put Blob), PUT (the metadata write that freezes
  * the bytes, the index insert, the link + session-removal batch); post-put: HEAD, POST
  * (none), PUT (Put Blob, the index insert, the link). A container and a table of their own,
  * deleted afterwards. Seconds per pattern.
@@ -44,20 +44,26 @@ export async function measureSmallBlobCeiling(
             if (error.statusCode !== 404) throw error;
           },
         );
-        const filter = `PartitionKey eq '${partitionKey}' and RowKey ge 'upload:' and RowKey lt 'upload;'`;
+        const filter = `PartitionKey eq '${partitionKey}' and RowKey ge 'upload:' and RowKey lt 'upload;' and admittedAt ge 'x'`;
         const blob = container.getBlockBlobClient(`uploads/${session}`);
         const link = { partitionKey, rowKey: `blob:${digest}`, size: data.length };
         if (mode === "docker") {
-          const [put] = await Promise.all([
-            blob.upload(data, data.length),
-            tables.repositories.createEntity({ partitionKey, rowKey: `upload:${session}`, offset: 0, startedAt: "x" }),
+          await Promise.all([
+            tables.repositories.createEntity({
+              partitionKey,
+              rowKey: `upload:${session}`,
+              offset: 0,
+              startedAt: "x",
+              admittedAt: "x",
+            }),
             (async () => {
               for await (const page of tables.repositories
-                .listEntities({ queryOptions: { filter, select: ["RowKey", "cancelled"] } })
+                .listEntities({ queryOptions: { filter, select: ["RowKey"] } })
                 .byPage({ maxPageSize: 1000 }))
                 return page.length;
             })(),
           ]);
+          const put = await blob.upload(data, data.length);
           await blob.setMetadata({ digest }, { conditions: { ifMatch: put.etag } });
         } else await blob.upload(data, data.length);
         await tables.blobs.createEntity({ partitionKey: digest, rowKey: "", blobName: `uploads/${session}` });

@@ -89,16 +89,10 @@ export async function writeBlocks(
     // one request instead of stage + commit, once the caller knows the digest
     if (options.whole && blockIds.length === 0) return { blockIds, bytes, whole: block.subarray(0, filled) };
     if (filled > 0) await stage(block, filled);
-  } catch (error) {
-    failure ??= error;
   } finally {
     await Promise.all(inFlight);
   }
-  if (failure) {
-    // staged for a blob no one committed (a body that broke off): not left for a week
-    if (blockIds.length > 0) await blobs.discardStaged(blobName).catch(() => undefined);
-    throw failure;
-  }
+  if (failure) throw failure;
   return { blockIds, bytes };
 }
 

@@ -47,8 +47,9 @@ export class UploadAdmission {
 
   /**
    * After a first write was refused because the upload's blob exists: whether that is another
-   * request's first bytes (the upload is open), rather than a cancel's empty blob (the row
-   * `inserted` by this request then goes again) or a completion's frozen bytes.
+   * request's first bytes (the upload is open), rather than a cancel's blob (empty, or frozen
+   * and marked cancelled: the row `inserted` by this request then goes again) or a
+   * completion's frozen bytes (the row stays: it may be that completion's).
    */
   async stillOpen(session: UploadSession, inserted: boolean): Promise<boolean> {
     const note = (await this.blobs.stat(uploadBlobName(session.id)))?.note;

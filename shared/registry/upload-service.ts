@@ -87,16 +87,20 @@ export class UploadService implements Uploads {
     const id = randomBytes(16).toString("hex");
     if (options.digest !== undefined) {
       const blobName = uploadBlobName(id);
+      let frozen: Frozen;
       let record: BlobRecord;
       try {
-        record = await this.publish(await this.writeWhole(id, body, options.digest));
+        frozen = await this.writeWhole(id, body, options.digest);
+        record = await this.metadata.insertBlob(frozen.record);
       } catch (error) {
-        // a fresh blob no session records, so no purge could ever find it: drop it now
-        await this.disposal.dropUnlessIndexed(blobName, options.digest).catch(() => undefined);
+        // a fresh blob no session records, so no purge could ever find it: drop it now (a wrong
+        // digest wrote nothing, and writeWhole dropped what it staged)
+        const wrote = !(error instanceof RegistryError && error.code === "DIGEST_INVALID");
+        if (wrote) await this.disposal.dropUnlessIndexed(blobName, options.digest).catch(() => undefined);
         throw error;
       }
       await this.metadata.linkBlob(repository, record);
-      if (record.blobName !== blobName && !(await this.claimLinked(repository, record))) throw collected();
+      await this.adopt(repository, frozen, record);
       return { kind: "blob", record, mounted: false };
     }
     const startedAt = new Date(this.options.now()).toISOString();
@@ -146,11 +150,10 @@ export class UploadService implements Uploads {
       await this.disposal.cancel(session, await this.blobs.stat(blobName));
       throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
     }
-    const record = await this.publish({
-      record: { digest, blobName, size: session.offset },
-      etag: session.blobEtag as string, // set by the freeze or the final write
-    });
-    await this.finish(session, record, recorded);
+    // the etag is set by the freeze or the final write
+    const frozen: Frozen = { record: { digest, blobName, size: session.offset }, etag: session.blobEtag as string };
+    const record = await this.metadata.insertBlob(frozen.record);
+    await this.finish(session, frozen, record, recorded);
     return record;
   }
 
@@ -174,13 +177,13 @@ export class UploadService implements Uploads {
     }
     let record: BlobRecord;
     try {
-      record = await this.publish(written);
+      record = await this.metadata.insertBlob(written.record);
     } catch (error) {
       // bytes this request wrote, which no row records (when the state had none): drop them now
       await this.disposal.dropUnlessIndexed(written.record.blobName, digest, written.etag).catch(() => undefined);
       throw error;
     }
-    await this.finish(session, record, session.blobEtag !== null);
+    await this.finish(session, written, record, session.blobEtag !== null);
     return record;
   }
 
@@ -189,7 +192,7 @@ export class UploadService implements Uploads {
    * the completing state had bytes stored; without, there is no row to remove (see admit).
    * A blob the registry already had is then claimed from garbage collection.
    */
-  private async finish(session: UploadSession, record: BlobRecord, recorded: boolean): Promise<void> {
+  private async finish(session: UploadSession, frozen: Frozen, record: BlobRecord, recorded: boolean): Promise<void> {
     try {
       if (recorded) await this.metadata.completeUpload(session.repository, session.id, record);
       else await this.metadata.linkBlob(session.repository, record);
@@ -198,8 +201,7 @@ export class UploadService implements Uploads {
         throw new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload was completed or cancelled concurrently");
       throw error;
     }
-    if (record.blobName !== uploadBlobName(session.id) && !(await this.claimLinked(session.repository, record)))
-      throw collected();
+    await this.adopt(session.repository, frozen, record);
   }
 
   /** DELETE on an upload: forget it and its bytes. */
@@ -373,14 +375,16 @@ export class UploadService implements Uploads {
   }
 
   /**
-   * Indexes a verified blob. If the registry already had it, keep the existing copy and drop
-   * this one, unless it changed since it was frozen (a cancel marked it, or it went and the
-   * upload's first URL wrote anew: those bytes may be another completion's).
+   * After indexing and linking `frozen`: when the registry already had the blob (`standing`),
+   * it is claimed from garbage collection first, and only then this copy dropped, while it
+   * still has the etag it was frozen under (a cancel marked it, or it went and the upload's
+   * first URL wrote anew: those bytes may be another completion's). If a sweep is deleting
+   * the standing blob, the request fails and this copy is left to the orphaned-bytes pass.
    */
-  private async publish({ record, etag }: Frozen): Promise<BlobRecord> {
-    const standing = await this.metadata.insertBlob(record);
-    if (standing.blobName !== record.blobName) await this.blobs.delete(record.blobName, etag);
-    return standing;
+  private async adopt(repository: string, frozen: Frozen, standing: BlobRecord): Promise<void> {
+    if (standing.blobName === frozen.record.blobName) return;
+    if (!(await this.claimLinked(repository, standing))) throw collected();
+    await this.blobs.delete(frozen.record.blobName, frozen.etag);
   }
 
   /**

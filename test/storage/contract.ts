@@ -87,6 +87,30 @@ export function storageContract(name: string, open: () => Promise<StorageUnderTe
         assert.deepEqual(await blobs.committedBlocks(name), []);
       });
 
+      it("discards blocks staged for a blob never committed, and leaves a committed blob alone", async () => {
+        const { blobs } = storage.registry;
+        const fresh = `blobs/${randomBytes(16).toString("hex")}`;
+        const id = Buffer.from("nonce-000000").toString("base64");
+        await blobs.stageBlock(fresh, id, Buffer.from("staged"));
+        await blobs.discardStaged(fresh);
+        assert.equal(await blobs.stat(fresh), undefined, "no blob is left");
+        await assert.rejects(blobs.commitBlocks(fresh, [id], null), "the staged block is gone");
+
+        const committed = `blobs/${randomBytes(16).toString("hex")}`;
+        const etag = await blobs.create(committed, Buffer.from("kept"), { digest: "sha256:kept" });
+        await blobs.stageBlock(committed, id, Buffer.from(" and more"));
+        await blobs.discardStaged(committed);
+        assert.equal((await blobs.stat(committed))?.etag, etag, "untouched");
+        const first = Buffer.from("nonce-000001").toString("base64");
+        await blobs.stageBlock(committed, first, Buffer.from("kept"));
+        await blobs.commitBlocks(committed, [first, id], etag);
+        assert.equal(
+          Buffer.from(await blobs.readAll(committed)).toString(),
+          "kept and more",
+          "its staged block stayed",
+        );
+      });
+
       it("deletes on an etag condition only while the blob still has that etag", async () => {
         const { blobs } = storage.registry;
         const name = `blobs/${randomBytes(16).toString("hex")}`;

@@ -36,7 +36,9 @@ export class AzureBlobStore implements BlobStore {
       const result = await blob.commitBlockList(blockIds, { conditions, metadata: toMetadata(note) });
       return result.etag as string;
     } catch (error) {
-      if (isStatus(error, 412) || isStatus(error, 409)) throw new ConcurrentUpdateError(blobName);
+      // Azure may answer a write conditional on an etag with 404 once the blob is gone (Azurite: 412)
+      if (isStatus(error, 412) || isStatus(error, 409) || (ifMatch !== null && isStatus(error, 404)))
+        throw new ConcurrentUpdateError(blobName);
       throw error;
     }
   }

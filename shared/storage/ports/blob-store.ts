@@ -52,7 +52,8 @@ export interface BlobStore {
   readAll(blobName: string): Promise<Uint8Array>;
   /**
    * Removes the blob, and blocks staged for it but never committed; nothing if neither exists.
-   * `ifMatch`: only if the blob still has this etag (otherwise nothing happens).
+   * `ifMatch`: only if the blob still has this etag (otherwise nothing happens); blocks
+   * staged for it are then left to its next commit.
    */
   delete(blobName: string, ifMatch?: string): Promise<void>;
   /**
