@@ -59,6 +59,10 @@ export function tooLarge(limit: number): RegistryError {
   return new RegistryError("TOO_LARGE", `body exceeds ${limit} bytes`, { limit });
 }
 
+export function digestMismatch(digest: string, actual: string): RegistryError {
+  return new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
+}
+
 export function unknownUpload(id: string): RegistryError {
   return new RegistryError("BLOB_UPLOAD_UNKNOWN", "upload unknown", { id });
 }

@@ -7,7 +7,7 @@ import { uploadBlobName } from "./blob-names.js";
 import { blockId, MAX_BLOCK_BYTES, newNonce, writeBlocks, type BlockWriterOptions } from "./block-writer.js";
 import type { Body, ChunkRange } from "./body.js";
 import { declaredChunk } from "./chunk-length.js";
-import { collected, outOfOrder, RegistryError, unknownUpload } from "./errors.js";
+import { collected, digestMismatch, outOfOrder, RegistryError, unknownUpload } from "./errors.js";
 import { fastHasher } from "./hasher.js";
 import { nonEmptyBody } from "./non-empty-body.js";
 import { parseDigest } from "./references.js";
@@ -18,10 +18,7 @@ import { continueHash, finishHash, rehash } from "./upload-hashing.js";
 import type { StartOptions, StartResult, UploadProgress, UploadRef, Uploads } from "./uploads.js";
 
 /** Verified bytes as frozen in the upload's blob, with the etag they were frozen under. */
-interface Frozen {
-  record: BlobRecord;
-  etag: string;
-}
+type Frozen = { record: BlobRecord; etag: string };
 
 export interface UploadOptions extends BlockWriterOptions {
   /** Mount a blob already in the registry when a client names it without `from`. */
@@ -93,10 +90,10 @@ export class UploadService implements Uploads {
         frozen = await this.writeWhole(id, body, options.digest);
         record = await this.metadata.insertBlob(frozen.record);
       } catch (error) {
-        // a fresh blob no session records, so no purge could ever find it: drop it now (a wrong
-        // digest wrote nothing, and writeWhole dropped what it staged)
-        const wrote = !(error instanceof RegistryError && error.code === "DIGEST_INVALID");
-        if (wrote) await this.disposal.dropUnlessIndexed(blobName, options.digest).catch(() => undefined);
+        // a fresh blob no session records, so no purge could find it: drop it now (unless the
+        // digest was wrong: then nothing was written, and writeWhole dropped what it staged)
+        if (!(error instanceof RegistryError && error.code === "DIGEST_INVALID"))
+          await this.disposal.dropUnlessIndexed(blobName, options.digest).catch(() => undefined);
         throw error;
       }
       await this.metadata.linkBlob(repository, record);
@@ -148,10 +145,10 @@ export class UploadService implements Uploads {
     if (actual !== digest) {
       // the bytes are frozen: another completion naming the right digest may be indexing them
       await this.disposal.cancel(session, await this.blobs.stat(blobName));
-      throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
+      throw digestMismatch(digest, actual);
     }
-    // the etag is set by the freeze or the final write
-    const frozen: Frozen = { record: { digest, blobName, size: session.offset }, etag: session.blobEtag as string };
+    const etag = session.blobEtag as string; // set by the freeze or the final write
+    const frozen: Frozen = { record: { digest, blobName, size: session.offset }, etag };
     const record = await this.metadata.insertBlob(frozen.record);
     await this.finish(session, frozen, record, recorded);
     return record;
@@ -365,7 +362,7 @@ export class UploadService implements Uploads {
     const actual = hasher.digest();
     if (actual !== digest) {
       if (written.blockIds.length > 0) await this.blobs.discardStaged(blobName).catch(() => undefined);
-      throw new RegistryError("DIGEST_INVALID", "provided digest did not match uploaded content", { digest, actual });
+      throw digestMismatch(digest, actual);
     }
     const note: BlobNote = { digest, frozen: true };
     const etag = written.whole
