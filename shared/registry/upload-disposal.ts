@@ -30,7 +30,7 @@ export class UploadDisposal {
    * completion froze are emptied; frozen ones (a completion under way, or one that failed
    * before indexing) keep their bytes, which it may still index, and are marked cancelled so
    * no retried completion takes them; bytes the index serves are left alone. The row is then
-   * marked cancelled, and goes with the blob once no state can be used any more (the purge).
+   * replaced by a cancel marker, which goes with the blob once no state can be used (the purge).
    */
   async cancel(session: UploadSession, stored: BlobStat | undefined): Promise<void> {
     const blobName = uploadBlobName(session.id);
