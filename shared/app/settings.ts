@@ -87,7 +87,7 @@ export const schema = z.object({
   STOWAGE_AUTO_MOUNT: z._default(bool, false),
   /** Seconds an upload may stay unfinished before it is forgotten (default one day). */
   STOWAGE_UPLOAD_TTL_SECONDS: z._default(int(1, 30 * 86_400), 86_400),
-  /** Unfinished uploads one repository may have at once (POST answers 429 past it). */
+  /** Unfinished uploads one repository may have at once (an upload's first PATCH answers 429 past it). */
   STOWAGE_MAX_UPLOADS_PER_REPOSITORY: z._default(int(1, 100_000), 1000),
 
   // ---- storage lifecycle: garbage collection and retention (see shared/registry/lifecycle-service.ts) ----
