@@ -55,21 +55,26 @@ export class UploadDisposal {
 
   /**
    * Forgets every session started before `expiredAt` (ms; the TTL ago) and a margin, with its
-   * bytes (`dryRun`: only lists them). Safe while the registry runs: a client still using one
-   * would be refused anyway, a completion let in just before the TTL has the margin to index
-   * its bytes, and bytes the blob index serves are kept.
+   * bytes (`dryRun`: only lists them), each with `offset` set to the bytes stored for it (a
+   * row does not follow the upload's progress, the state in its URL does). Safe while the
+   * registry runs: a client still using one would be refused anyway, a completion let in just
+   * before the TTL has the margin to index its bytes, and bytes the blob index serves are kept.
    */
   async purge(expiredAt: number, dryRun: boolean): Promise<UploadSession[]> {
     const expired = await this.metadata.listUploadsStartedBefore(new Date(expiredAt - PURGE_MARGIN_MS).toISOString());
-    if (!dryRun) for (const session of expired) await this.discard(session);
-    return expired;
+    const purged: UploadSession[] = [];
+    for (const session of expired) {
+      const stored = await this.blobs.stat(uploadBlobName(session.id));
+      if (!dryRun) await this.discard(session, stored);
+      purged.push({ ...session, offset: stored?.size ?? 0 });
+    }
+    return purged;
   }
 
-  /** Forgets a session and its bytes, once no state of it can be used any more. */
-  private async discard(session: UploadSession): Promise<void> {
+  /** Forgets a session and its bytes (`stored`, as just read), once no state of it can be used. */
+  private async discard(session: UploadSession, stored: BlobStat | undefined): Promise<void> {
     await this.metadata.deleteUpload(session);
-    const blobName = uploadBlobName(session.id);
-    await this.dropUnlessIndexed(blobName, await this.storedDigest(session, await this.blobs.stat(blobName)));
+    await this.dropUnlessIndexed(uploadBlobName(session.id), await this.storedDigest(session, stored));
   }
 
   /** Deletes an upload's bytes unless the blob index serves them as `digest` (or they no longer have `ifMatch`). */

@@ -41,6 +41,8 @@ describe("Garbage collection of abandoned uploads", () => {
 
     const listed = await app.registry.uploads.purgeExpired(true);
     assert.deepEqual(listed.map((s) => s.id).sort(), [...ids].sort());
+    const sizes = Object.fromEntries(listed.map((s) => [s.id, s.offset]));
+    assert.deepEqual(sizes, { [ids[0] as string]: "half an upload".length, [ids[1] as string]: "another".length });
     assert.deepEqual((await app.registry.uploads.purgeExpired(true)).length, 2, "a dry run deletes nothing");
 
     const blobs = app.storage.registry.blobs;
