@@ -216,7 +216,7 @@ export class UploadService implements Uploads {
   private async resolve({ repository, id, state }: UploadRef): Promise<UploadSession> {
     const session =
       state === undefined
-        ? (await this.metadata.getUpload(repository, id))?.session
+        ? await this.metadata.getUpload(repository, id)
         : await openUploadState(this.options.sealer, state, repository, id);
     if (!session) throw unknownUpload(id);
     // abandoned: refused, so no client resumes into a half-collected upload; the purge forgets it

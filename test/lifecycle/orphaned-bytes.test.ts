@@ -34,7 +34,7 @@ describe("Garbage collection: orphaned upload bytes", () => {
     const cancelled = await startUpload(app, "orphans/a");
     assert.equal((await patchChunk(app, cancelled, bytes("patched, then cancelled"), 0)).status, 202);
     const cancelledId = idOf(cancelled);
-    const { session } = (await app.storage.registry.metadata.getUpload("orphans/a", cancelledId)) ?? {};
+    const session = await app.storage.registry.metadata.getUpload("orphans/a", cancelledId);
     assert.ok(session);
     await app.storage.registry.metadata.deleteUpload(session);
     // owned: an indexed blob, and a session that is still there (expired by then, not yet purged)

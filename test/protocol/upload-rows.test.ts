@@ -130,7 +130,7 @@ describe("A cancel racing a write to the same upload", () => {
     const seen = await blobs.stat(blobName);
     assert.ok(seen);
     await write(blobName, seen.etag);
-    const session = (await metadata.getUpload(repository, id))?.session;
+    const session = await metadata.getUpload(repository, id);
     assert.ok(session);
     await new UploadDisposal(blobs, metadata).cancel(session, seen);
     return { blobName, digest, session };

@@ -157,7 +157,7 @@ export function storageContract(name: string, open: () => Promise<StorageUnderTe
         };
         assert.equal(await metadata.createUpload(session, session.startedAt), true);
         assert.equal(await metadata.createUpload(session, session.startedAt), false, "a second insert leaves the row");
-        assert.deepEqual((await metadata.getUpload(repository, session.id))?.session, session, "sizes beyond 32 bits");
+        assert.deepEqual(await metadata.getUpload(repository, session.id), session, "sizes beyond 32 bits");
         assert.equal(await metadata.countUploads(repository, "", "2019-12-31T00:00:00.000Z", 10), 1);
         assert.equal(await metadata.countUploads(repository, "", "2020-01-02T00:00:00.000Z", 10), 0, "admitted before");
         const old = await metadata.listUploadsStartedBefore("2020-01-02T00:00:00.000Z");

@@ -84,9 +84,9 @@ export class AzureMetadataStore implements MetadataStore {
     }
   }
 
-  async getUpload(repository: string, id: string) {
+  async getUpload(repository: string, id: string): Promise<UploadSession | undefined> {
     const row = await getRow(this.tables.repositories, encodeKey(repository), `upload:${id}`);
-    return row && { session: toSession(repository, id, row), etag: row.etag as string };
+    return row && toSession(repository, id, row);
   }
 
   async cancelUpload(session: UploadSession): Promise<void> {

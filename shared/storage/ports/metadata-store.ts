@@ -84,8 +84,8 @@ export interface MetadataStore {
    * time): when its first bytes were let in, from which it counts toward the limit.
    */
   createUpload(session: UploadSession, admittedAt: string): Promise<boolean>;
-  /** The session and its etag, or undefined unless it is open (never recorded, finished or cancelled). */
-  getUpload(repository: string, id: string): Promise<{ session: UploadSession; etag: string } | undefined>;
+  /** The session, or undefined unless it is open (never recorded, finished or cancelled). */
+  getUpload(repository: string, id: string): Promise<UploadSession | undefined>;
   /** Removes the session's row (its cancel marker, when `cancelled`); gone already is fine. */
   deleteUpload(session: UploadSession): Promise<void>;
   /**
