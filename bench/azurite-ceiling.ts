@@ -3,10 +3,12 @@ import { BlobSASPermissions, BlobServiceClient } from "@azure/storage-blob";
 import { download as get } from "./http.js";
 import { drainAndHash, HashingTap, type Pattern } from "./pattern.js";
 import { BLOCK_BYTES, BLOCKS_IN_FLIGHT } from "./registry-blocks.js";
+import { meterCpu, type MeteredThroughput } from "./cpu-split.js";
 import { now, throughput, type Throughput } from "./timing.js";
 
 export interface Ceiling {
-  upload: Throughput;
+  /** With the CPU the client and Azurite spent on it. */
+  upload: MeteredThroughput;
   /** The download by the storage SDK (its node:http client). */
   download: Throughput;
   /**
@@ -14,7 +16,7 @@ export interface Ceiling {
    * registry pulls are read with (a 307 pull is exactly this after one redirect): the pull
    * targets' reference.
    */
-  downloadSameClient: Throughput;
+  downloadSameClient: MeteredThroughput;
   digest: string;
 }
 
@@ -28,6 +30,7 @@ export async function measureAzuriteCeiling(
   connectionString: string,
   pattern: Pattern,
   timeoutMs: number,
+  storagePid?: number,
 ): Promise<Ceiling> {
   const abortSignal = AbortSignal.timeout(timeoutMs);
   const service = BlobServiceClient.fromConnectionString(connectionString);
@@ -40,6 +43,7 @@ export async function measureAzuriteCeiling(
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
 
+    const stopMeter = meterCpu(storagePid);
     const started = now();
     for (const block of tap.tap(pattern.chunks(BLOCK_BYTES))) {
       const id = Buffer.from(`block-${ids.length.toString().padStart(6, "0")}`).toString("base64");
@@ -58,7 +62,7 @@ export async function measureAzuriteCeiling(
     await Promise.all(inFlight);
     if (failure) throw failure;
     await blob.commitBlockList(ids, { abortSignal });
-    const upload = throughput(tap.bytes, started);
+    const upload = { ...throughput(tap.bytes, started), cpu: stopMeter() };
 
     const downloadStarted = now();
     const response = await blob.download(0, undefined, { abortSignal });
@@ -73,11 +77,12 @@ export async function measureAzuriteCeiling(
       permissions: BlobSASPermissions.parse("r"),
       expiresOn: new Date(Date.now() + timeoutMs),
     });
+    const stopPlainMeter = meterCpu(storagePid);
     const plainStarted = now();
     const res = await get(sas, timeoutMs);
     if (res.status !== 200) throw new Error(`Azurite SAS download: ${res.status}`);
     const plain = await drainAndHash(res.body, pattern.size);
-    const downloadSameClient = throughput(plain.bytes, plainStarted);
+    const downloadSameClient = { ...throughput(plain.bytes, plainStarted), cpu: stopPlainMeter() };
     if (plain.digest !== tap.digest()) throw new Error("Azurite SAS download mismatch");
     return { upload, download, downloadSameClient, digest: tap.digest() };
   } finally {

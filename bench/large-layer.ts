@@ -1,11 +1,13 @@
 import { call, download, expectStatus, keepAliveAgent, location, withQuery } from "./http.js";
 import { drainAndHash, HashingTap, type Pattern } from "./pattern.js";
-import { cpuMs, RssSampler, rssMiB, type RssSummary } from "./rss.js";
+import { meterCpu, type MeteredThroughput } from "./cpu-split.js";
+import { RssSampler, rssMiB, type RssSummary } from "./rss.js";
 import type { Target } from "./target.js";
-import { now, throughput, type Throughput } from "./timing.js";
+import { now, throughput } from "./timing.js";
 
 export interface LargePush {
-  push: Throughput;
+  /** With the CPU the client, storage and the server spent on it. */
+  push: MeteredThroughput;
   digest: string;
   /** Server RSS just before the push, MiB. */
   idleRssMiB: number;
@@ -14,24 +16,24 @@ export interface LargePush {
 }
 
 export interface LargePull {
-  pull: Throughput;
+  /** With the CPU the client, storage and the server spent on it. */
+  pull: MeteredThroughput;
   pullRss: RssSummary;
   /** The registry answered 307 and the bytes came from the Location (STOWAGE_BLOB_REDIRECT). */
   redirected: boolean;
-  /** CPU time (user + system, 10 ms ticks) the registry process spent on the pull. */
-  serverCpuMs: number;
 }
 
 /**
  * One large layer pushed the way Docker, podman and skopeo do: POST to open an upload, one
  * PATCH with the whole layer as a chunked stream (made on the fly and hashed as it is sent),
- * then PUT ?digest= with no body.
+ * then PUT ?digest= with no body. `storagePid`: Azurite's process, metered with the client and server.
  */
 export async function pushLargeLayer(
   target: Target,
   repository: string,
   pattern: Pattern,
   timeoutMs: number,
+  storagePid?: number,
 ): Promise<LargePush> {
   const agent = keepAliveAgent(4);
   try {
@@ -40,6 +42,7 @@ export async function pushLargeLayer(
     const tap = new HashingTap();
     let stopped = false;
     try {
+      const stopMeter = meterCpu(storagePid, target.pid);
       const started = now();
       const opened = expectStatus(
         await call(`${target.url}/v2/${repository}/blobs/uploads/`, { method: "POST", agent, timeoutMs: 30_000 }),
@@ -60,7 +63,7 @@ export async function pushLargeLayer(
       const digest = tap.digest();
       const put = withQuery(location(patched, target.url, "PATCH layer"), "digest", digest);
       expectStatus(await call(put, { method: "PUT", agent, timeoutMs: 120_000 }), 201, "PUT ?digest=");
-      const push = throughput(tap.bytes, started);
+      const push = { ...throughput(tap.bytes, started), cpu: stopMeter() };
       const pushRss = sampler.stop();
       stopped = true;
       return { push, digest, idleRssMiB, pushRss };
@@ -82,11 +85,12 @@ export async function pullLargeLayer(
   digest: string,
   size: number,
   timeoutMs: number,
+  storagePid?: number,
 ): Promise<LargePull> {
   const sampler = new RssSampler(target.pid, 100).start();
   let stopped = false;
   try {
-    const cpuBefore = cpuMs(target.pid);
+    const stopMeter = meterCpu(storagePid, target.pid);
     const started = now();
     let res = await download(`${target.url}/v2/${repository}/blobs/${digest}`, timeoutMs);
     const redirected = res.status === 307;
@@ -101,14 +105,13 @@ export async function pullLargeLayer(
       throw new Error(`GET blob: expected 200, got ${res.status}`);
     }
     const read = await drainAndHash(res.body, size);
-    const pull = throughput(read.bytes, started);
-    const serverCpuMs = cpuMs(target.pid) - cpuBefore;
+    const pull = { ...throughput(read.bytes, started), cpu: stopMeter() };
     const pullRss = sampler.stop();
     stopped = true;
     if (read.bytes !== size || read.digest !== digest) {
       throw new Error(`GET blob: got ${read.bytes} bytes with ${read.digest}, expected ${size} bytes with ${digest}`);
     }
-    return { pull, pullRss, redirected, serverCpuMs };
+    return { pull, pullRss, redirected };
   } finally {
     if (!stopped) sampler.stop();
   }

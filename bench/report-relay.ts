@@ -28,7 +28,7 @@ export function relayLines(results: BenchResults): string[] {
     lines.push(
       `  pull: ${pull.pull.mbPerSecond.toFixed(1)} MB/s, ${x(pull.pull.mbPerSecond, c?.downloadSameClient.mbPerSecond)} ` +
         `Azurite raw; Stowage is ${x(stowage?.pull.mbPerSecond, pull.pull.mbPerSecond)} of it; ` +
-        `CPU ${pull.serverCpuMs} ms (Stowage ${stowage?.serverCpuMs ?? "-"})`,
+        `CPU ${pull.pull.cpu?.serverMs ?? "-"} ms (Stowage ${stowage?.pull.cpu?.serverMs ?? "-"})`,
     );
   }
   const head = relay.headByTag?.requestsPerSecond;

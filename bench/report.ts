@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { BenchResults, TargetResults } from "./results.js";
 import { callCount, callNote, storageLegend, storageRows } from "./report-storage-rows.js";
+import { cpuLines } from "./report-cpu.js";
 import { relayLines } from "./report-relay.js";
 import { tagPutRows } from "./report-tag-puts.js";
 import { absolute, atLeast, atMost, type Cell, type Row } from "./report-targets.js";
@@ -50,8 +51,8 @@ function rowsFor(results: BenchResults): Row[] {
     {
       label: `server CPU time during the streamed pull (fastest round)`,
       unit: "ms",
-      stowage: s.largePull?.serverCpuMs,
-      distribution: d?.largePull?.serverCpuMs,
+      stowage: s.largePull?.pull.cpu?.serverMs,
+      distribution: d?.largePull?.pull.cpu?.serverMs,
     },
     {
       label: "server RSS peak during redirected pull",
@@ -312,10 +313,12 @@ export function renderTable(results: BenchResults): string {
   const heading = "storage calls by kind, counted in the calls phase (per blob pushed, or per request):";
   const legend = storageLegend(results);
   const relay = relayLines(results);
+  const cpu = cpuLines(results);
   return [
     ...table,
     ...(notes.length ? ["", heading, ...notes] : []),
     ...(relay.length ? ["", ...relay] : []),
+    ...(cpu.length ? ["", ...cpu] : []),
     ...(legend.length ? ["", ...legend] : []),
   ].join("\n");
 }

@@ -129,7 +129,17 @@ async function main(): Promise<number> {
         : undefined;
     if (relay) results.relay = { errors: {} };
     if (has("ceiling") || has("push")) {
-      await runTransferRounds({ targets, stowage, relay, storage, results, settings, id, transferTimeoutMs });
+      await runTransferRounds({
+        targets,
+        stowage,
+        relay,
+        storage,
+        results,
+        settings,
+        id,
+        transferTimeoutMs,
+        storagePid: azurite.pid,
+      });
     }
 
     if (has("skopeo")) {

@@ -22,6 +22,8 @@ export async function runTransferRounds(context: {
   settings: BenchSettings;
   id: string;
   transferTimeoutMs: number;
+  /** Azurite's process: its CPU is metered in every transfer that goes through it. */
+  storagePid: number;
 }): Promise<void> {
   const { results, settings, stowage, transferTimeoutMs: timeoutMs } = context;
   const has = (p: "ceiling" | "push") => settings.phases.has(p);
@@ -34,6 +36,9 @@ export async function runTransferRounds(context: {
       )
     : undefined;
   const relay = context.relay && results.relay ? [{ target: context.relay, results: results.relay }] : [];
+  // distribution keeps its bytes on the filesystem: Azurite is idle during its transfers
+  const storageOf = (target: Target) =>
+    target === stowage || target === context.relay || target === redirecting ? context.storagePid : undefined;
   try {
     for (let round = 1; round <= rounds; round++) {
       // a layer of its own per round: nothing a registry stored in an earlier round can be reused
@@ -42,7 +47,7 @@ export async function runTransferRounds(context: {
       if (has("ceiling")) {
         console.log(`storage ceiling (${settings.layerMiB} MiB straight into Azurite)${of}`);
         const ceiling = await phase(results.azurite.errors, "raw upload + download", () =>
-          measureAzuriteCeiling(context.storage.connectionString, pattern, timeoutMs * 2),
+          measureAzuriteCeiling(context.storage.connectionString, pattern, timeoutMs * 2, context.storagePid),
         );
         results.azurite.ceiling = bestCeiling(results.azurite.ceiling, ceiling);
       }
@@ -50,17 +55,26 @@ export async function runTransferRounds(context: {
       for (const { target, results: r } of [...context.targets, ...relay]) {
         console.log(`${target.name}: ${settings.layerMiB} MiB layer${of}`);
         const repository = `bench/large-${context.id}-${round}`;
-        const pushed = await phase(r.errors, "push", () => pushLargeLayer(target, repository, pattern, timeoutMs));
+        const pushed = await phase(r.errors, "push", () =>
+          pushLargeLayer(target, repository, pattern, timeoutMs, storageOf(target)),
+        );
         r.largePush = bestPush(r.largePush, pushed);
         if (!pushed) continue;
         const pulled = await phase(r.errors, "pull", () =>
-          pullLargeLayer(target, repository, pushed.digest, layerBytes, timeoutMs),
+          pullLargeLayer(target, repository, pushed.digest, layerBytes, timeoutMs, storageOf(target)),
         );
         r.largePull = bestPull(r.largePull, pulled);
         if (target !== stowage || !redirecting) continue;
         // the same bytes through the redirecting server
         const redirected = await phase(r.errors, "pull with STOWAGE_BLOB_REDIRECT=true", async () => {
-          const pull = await pullLargeLayer(redirecting, repository, pushed.digest, layerBytes, timeoutMs);
+          const pull = await pullLargeLayer(
+            redirecting,
+            repository,
+            pushed.digest,
+            layerBytes,
+            timeoutMs,
+            storageOf(redirecting),
+          );
           if (!pull.redirected) throw new Error("STOWAGE_BLOB_REDIRECT=true but the blob GET was not redirected");
           return pull;
         });

@@ -8,7 +8,7 @@ import type { Throughput } from "./timing.js";
  * two such samples. Rounds interleave the ceiling and every registry, each round with a layer
  * of its own, and every side keeps its fastest round: the same rule on both sides of a ratio.
  */
-function faster(a: Throughput, b: Throughput): Throughput {
+function faster<T extends Throughput>(a: T, b: T): T {
   return b.mbPerSecond > a.mbPerSecond ? b : a;
 }
 
@@ -41,7 +41,6 @@ export function bestPull(kept: LargePull | undefined, next: LargePull | undefine
   return {
     ...kept,
     pull: faster(kept.pull, next.pull),
-    serverCpuMs: next.pull.mbPerSecond > kept.pull.mbPerSecond ? next.serverCpuMs : kept.serverCpuMs,
     redirected: kept.redirected && next.redirected,
     pullRss: {
       samples: kept.pullRss.samples + next.pullRss.samples,
