@@ -1,12 +1,6 @@
-import {
-  createDefaultHttpClient,
-  createPipelineRequest,
-  RestError,
-  type HttpClient,
-  type Pipeline,
-  type PipelineResponse,
-} from "@azure/core-rest-pipeline";
+import { createPipelineRequest, RestError, type Pipeline, type PipelineResponse } from "@azure/core-rest-pipeline";
 import type { ContainerClient } from "@azure/storage-blob";
+import { smallCallClient } from "./small-call-client.js";
 
 /**
  * A blob call sent as the SDK's generated client sends it (same URL, headers and body, through
@@ -35,7 +29,7 @@ export async function sendBlobRequest(
   }
   // as the blob SDK's client options (Pipeline.js getCoreClientOptions): plain HTTP is allowed
   request.allowInsecureConnection = true;
-  const response = await context.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
+  const response = await context.pipeline.sendRequest(smallCallClient(), request);
   if (response.status !== expected) throw blobServiceError(response);
   return response;
 }
@@ -46,8 +40,6 @@ export function metadataHeaders(metadata: Record<string, string> | undefined): R
   for (const [name, value] of Object.entries(metadata ?? {})) headers[`x-ms-meta-${name}`] = value;
   return headers;
 }
-
-let httpClient: HttpClient | undefined;
 
 interface GeneratedClient {
   pipeline: Pipeline;

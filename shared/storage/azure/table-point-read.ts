@@ -1,17 +1,11 @@
-import {
-  createDefaultHttpClient,
-  createPipelineRequest,
-  type HttpClient,
-  type PipelineResponse,
-} from "@azure/core-rest-pipeline";
+import { createPipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 import { RestError, type TableClient, type TableEntityResult } from "@azure/data-tables";
+import { smallCallClient } from "./small-call-client.js";
 
 export type Row = Record<string, unknown>;
 
 /** What the SDK's generated client sends (`x-ms-version`; a pinning policy replaces it). */
 const SDK_API_VERSION = "2019-02-02";
-
-let httpClient: HttpClient | undefined;
 
 /**
  * A point read; undefined when the row does not exist. Sent as the SDK's `getEntity` sends it
@@ -44,7 +38,8 @@ export async function getRow(
 /**
  * Sends a request as the SDK's own operations do: through the table client's pipeline
  * (credentials, pinned API version, retries, call metrics), with the SDK's API version header
- * (which the pinning policy replaces) and the client's insecure-connection option.
+ * (which the pinning policy replaces) and the client's insecure-connection option; on the wire
+ * by the small-call client (small-call-client.ts).
  */
 export function sendTableRequest(
   table: TableClient,
@@ -57,7 +52,7 @@ export function sendTableRequest(
   // the client's option (kept private by the SDK), which its own operations copy onto each request
   if ((table as unknown as { allowInsecureConnection?: boolean }).allowInsecureConnection)
     request.allowInsecureConnection = true;
-  return table.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
+  return table.pipeline.sendRequest(smallCallClient(), request);
 }
 
 /** `{table}(PartitionKey='..',RowKey='..')` under the client's URL (which may carry a SAS), as the SDK builds it. */

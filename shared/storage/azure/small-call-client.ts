@@ -1,0 +1,113 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { gunzipSync, inflateSync } from "node:zlib";
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  RestError,
+  type HttpClient,
+  type PipelineRequest,
+  type PipelineResponse,
+} from "@azure/core-rest-pipeline";
+
+/**
+ * The HTTP client for the storage calls Stowage sends itself (table point reads, writes and
+ * queries; Put Blob and Set Blob Metadata: small bodies and answers), below the SDK pipeline
+ * (credentials, pinned API version, retries, call metrics all still apply). node:http with
+ * keep-alive, the answer collected as text. The SDK's default client makes an AbortController,
+ * progress and timeout plumbing and a stream per call: alternating A/B runs of a HEAD-by-tag
+ * load (one point read each) measured 470 against 420 µs of server CPU per HEAD, lower in
+ * every pair.
+ *
+ * Anything that plain path does not cover goes to the SDK's default client unchanged: a
+ * caller's abort signal or timeout, a proxy's agent, TLS settings, progress callbacks,
+ * streamed answers or bodies, multipart bodies, and plain HTTP without the client's consent.
+ */
+export function smallCallClient(): HttpClient {
+  return (client ??= { sendRequest: (request) => (plain(request) ? send(request) : fallback().sendRequest(request)) });
+}
+
+let client: HttpClient | undefined;
+let defaultClient: HttpClient | undefined;
+const fallback = () => (defaultClient ??= createDefaultHttpClient());
+
+// one pool per scheme, as the default client keeps
+const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+function plain(request: PipelineRequest): boolean {
+  const body = request.body;
+  return (
+    (body === undefined || typeof body === "string" || body instanceof Uint8Array) &&
+    request.multipartBody === undefined &&
+    request.abortSignal === undefined &&
+    !(request.timeout > 0) &&
+    (request.streamResponseStatusCodes?.size ?? 0) === 0 &&
+    request.agent === undefined &&
+    request.proxySettings === undefined &&
+    request.tlsSettings === undefined &&
+    request.onDownloadProgress === undefined &&
+    request.onUploadProgress === undefined &&
+    (request.url.startsWith("https:") || (request.allowInsecureConnection === true && request.url.startsWith("http:")))
+  );
+}
+
+function send(request: PipelineRequest): Promise<PipelineResponse> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(request.url);
+    const secure = url.protocol === "https:";
+    const headers: Record<string, string> = {};
+    for (const [name, value] of request.headers) headers[name] = value;
+    const body = request.body as string | Uint8Array | undefined;
+    if (body !== undefined && !request.headers.has("content-length"))
+      headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
+    const options = {
+      host: url.hostname,
+      port: url.port,
+      path: `${url.pathname}${url.search}`,
+      method: request.method,
+      headers,
+    };
+    const failed = (error: Error) =>
+      // as the default client: the retry policies retry a RestError whose code is a broken connection's
+      reject(
+        new RestError(error.message, {
+          code: (error as { code?: string }).code ?? RestError.REQUEST_SEND_ERROR,
+          request,
+        }),
+      );
+    const answered = (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("error", failed);
+      res.on("end", () => {
+        try {
+          resolve({ request, status: res.statusCode ?? 0, headers: headersOf(res), bodyAsText: textOf(res, chunks) });
+        } catch (error) {
+          failed(error as Error);
+        }
+      });
+    };
+    const req = secure
+      ? httpsRequest({ ...options, agent: agents.https }, answered)
+      : httpRequest({ ...options, agent: agents.http }, answered);
+    req.on("error", failed);
+    req.end(body);
+  });
+}
+
+function headersOf(res: IncomingMessage) {
+  const headers = createHttpHeaders();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  return headers;
+}
+
+/** The answer as text, decompressed when the pipeline asked for compression and storage used it. */
+function textOf(res: IncomingMessage, chunks: Buffer[]): string {
+  const raw = Buffer.concat(chunks);
+  const encoding = res.headers["content-encoding"];
+  if (encoding === "gzip") return gunzipSync(raw).toString("utf8");
+  if (encoding === "deflate") return inflateSync(raw).toString("utf8");
+  return raw.toString("utf8");
+}
