@@ -110,7 +110,7 @@ describe("small-call client", () => {
     assert.equal(calls, 2);
   });
 
-  it("hands a streamed answer, an abort signal or a timeout to the SDK's default client", async () => {
+  it("hands a streamed answer, an abort signal, keep-alive off or a timeout to the SDK's default client", async () => {
     handle = (_req, res) => res.writeHead(200).end("streamed");
     const streamed = await smallCallClient().sendRequest(
       request("/blob", { streamResponseStatusCodes: new Set([200]) }),
@@ -123,6 +123,11 @@ describe("small-call client", () => {
       smallCallClient().sendRequest(request("/aborted", { abortSignal: aborted.signal })),
       (error: Error) => error.name === "AbortError",
     );
+    await smallCallClient().sendRequest(request("/kept"));
+    const kept = seen.at(-1)?.socket;
+    const closing = await smallCallClient().sendRequest(request("/closing", { disableKeepAlive: true }));
+    assert.equal(closing.status, 200);
+    assert.notEqual(seen.at(-1)?.socket, kept, "not on the small-call client's kept-alive connection");
     handle = () => undefined; // never answers
     await assert.rejects(smallCallClient().sendRequest(request("/slow", { timeout: 50 })), (error: Error) =>
       /timed out|aborted/i.test(error.message),

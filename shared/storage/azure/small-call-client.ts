@@ -20,8 +20,9 @@ import {
  * every pair.
  *
  * Anything that plain path does not cover goes to the SDK's default client unchanged: a
- * caller's abort signal or timeout, a proxy's agent, TLS settings, progress callbacks,
- * streamed answers or bodies, multipart bodies, and plain HTTP without the client's consent.
+ * caller's abort signal or timeout, a proxy's agent, TLS settings, keep-alive turned off,
+ * request overrides, progress callbacks, streamed answers or bodies, multipart bodies, and plain
+ * HTTP without the client's consent.
  */
 export function smallCallClient(): HttpClient {
   return (client ??= { sendRequest: (request) => (plain(request) ? send(request) : fallback().sendRequest(request)) });
@@ -43,6 +44,8 @@ function plain(request: PipelineRequest): boolean {
     !(request.timeout > 0) &&
     (request.streamResponseStatusCodes?.size ?? 0) === 0 &&
     request.agent === undefined &&
+    request.disableKeepAlive !== true &&
+    request.requestOverrides === undefined &&
     request.proxySettings === undefined &&
     request.tlsSettings === undefined &&
     request.onDownloadProgress === undefined &&
