@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
@@ -79,18 +79,30 @@ describe("small-call client", () => {
     const post = request("/Tables", { method: "POST", body: '{"TableName":"ünï"}' });
     const first = await smallCallClient().sendRequest(post);
     const second = await smallCallClient().sendRequest(request("/Tables('x')"));
+    await smallCallClient().sendRequest(request("/blob", { method: "PUT", body: new Uint8Array(3) }));
     assert.equal(first.status, 404);
     assert.equal(first.bodyAsText, '{"odata.error":{}}');
     assert.equal(second.status, 404);
     assert.equal(seen[0]?.headers["content-length"], String(Buffer.byteLength('{"TableName":"ünï"}')));
     assert.equal(seen[0]?.body, '{"TableName":"ünï"}');
+    assert.equal(seen[2]?.headers["content-length"], "3");
     assert.equal(seen[0]?.socket, seen[1]?.socket, "kept alive");
   });
 
-  it("decompresses an answer storage compressed", async () => {
-    handle = (_req, res) => res.writeHead(200, { "content-encoding": "gzip" }).end(gzipSync('{"digest":"sha256:1"}'));
-    const answer = await smallCallClient().sendRequest(request("/t(PartitionKey='p',RowKey='r')"));
-    assert.equal(answer.bodyAsText, '{"digest":"sha256:1"}');
+  it("decompresses an answer only where the request asked for compression, as the default client", async () => {
+    const body = gzipSync('{"digest":"sha256:1"}');
+    handle = (_req, res) => res.writeHead(200, { "content-encoding": "gzip" }).end(body);
+    const asked = request("/t(PartitionKey='p',RowKey='r')");
+    asked.headers.set("Accept-Encoding", "gzip,deflate");
+    assert.equal((await smallCallClient().sendRequest(asked)).bodyAsText, '{"digest":"sha256:1"}');
+    const unasked = await smallCallClient().sendRequest(request("/t(PartitionKey='p',RowKey='r')"));
+    assert.equal(unasked.bodyAsText, body.toString("utf8"));
+    handle = (_req, res) => res.writeHead(201, { "content-encoding": "gzip" }).end();
+    const empty = request("/blob", { method: "PUT", body: "" });
+    empty.headers.set("Accept-Encoding", "gzip");
+    assert.equal((await smallCallClient().sendRequest(empty)).bodyAsText, "");
+    handle = (_req, res) => res.writeHead(200, { "content-length": "5" }).end();
+    assert.equal((await smallCallClient().sendRequest(request("/head", { method: "HEAD" }))).bodyAsText, undefined);
   });
 
   it("fails a broken connection with its code, which the retry policy retries", async () => {
@@ -110,7 +122,22 @@ describe("small-call client", () => {
     assert.equal(calls, 2);
   });
 
-  it("hands a streamed answer, an abort signal, keep-alive off or a timeout to the SDK's default client", async () => {
+  it("fails an answer that broke off as unreadable, which the retry policy does not retry", async () => {
+    let calls = 0;
+    handle = (req, res) => {
+      calls += 1;
+      res.writeHead(202, { "content-length": "100" });
+      res.write("partial");
+      setTimeout(() => req.socket.destroy(), 10);
+    };
+    const pipeline = createEmptyPipeline();
+    pipeline.addPolicy(defaultRetryPolicy({ maxRetries: 2, retryDelayInMs: 1 }), { phase: "Retry" });
+    const batch = pipeline.sendRequest(smallCallClient(), request("/$batch", { method: "POST", body: "--b--" }));
+    await assert.rejects(batch, (error) => isRestError(error) && error.code === "PARSE_ERROR");
+    assert.equal(calls, 1, "a write storage may have done is not sent again");
+  });
+
+  it("hands a streamed answer, an abort signal, keep-alive off, an agent or a timeout to the SDK's default client", async () => {
     handle = (_req, res) => res.writeHead(200).end("streamed");
     const streamed = await smallCallClient().sendRequest(
       request("/blob", { streamResponseStatusCodes: new Set([200]) }),
@@ -128,6 +155,12 @@ describe("small-call client", () => {
     const closing = await smallCallClient().sendRequest(request("/closing", { disableKeepAlive: true }));
     assert.equal(closing.status, 200);
     assert.notEqual(seen.at(-1)?.socket, kept, "not on the small-call client's kept-alive connection");
+    // a proxy's agent, as the pipeline's proxy policy sets it: the default client sends through it
+    const proxied = await smallCallClient().sendRequest(
+      request("/proxied", { agent: new Agent({ keepAlive: false }) as PipelineRequest["agent"] }),
+    );
+    assert.equal(proxied.status, 200);
+    assert.equal(seen.at(-1)?.headers.connection, "close", "through the given agent");
     handle = () => undefined; // never answers
     await assert.rejects(smallCallClient().sendRequest(request("/slow", { timeout: 50 })), (error: Error) =>
       /timed out|aborted/i.test(error.message),

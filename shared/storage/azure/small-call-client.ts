@@ -3,12 +3,12 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { gunzipSync, inflateSync } from "node:zlib";
 import {
   createDefaultHttpClient,
-  createHttpHeaders,
   RestError,
   type HttpClient,
   type PipelineRequest,
   type PipelineResponse,
 } from "@azure/core-rest-pipeline";
+import { responseHeaders } from "./response-headers.js";
 
 /**
  * The HTTP client for the storage calls Stowage sends itself (table point reads, writes and
@@ -70,23 +70,26 @@ function send(request: PipelineRequest): Promise<PipelineResponse> {
       method: request.method,
       headers,
     };
-    const failed = (error: Error) =>
-      // as the default client: the retry policies retry a RestError whose code is a broken connection's
-      reject(
-        new RestError(error.message, {
-          code: (error as { code?: string }).code ?? RestError.REQUEST_SEND_ERROR,
-          request,
-        }),
-      );
+    // as the default client: the retry policies retry a call that broke before its answer (the
+    // socket's code), not one whose answer broke off or cannot be read (a write may have been done)
+    const failed = (error: Error) => {
+      const code = (error as { code?: string }).code ?? RestError.REQUEST_SEND_ERROR;
+      reject(new RestError(error.message, { code, request }));
+    };
+    const unreadable = (error: Error) => {
+      const message = `Error reading response as text: ${error.message}`;
+      reject(new RestError(message, { code: RestError.PARSE_ERROR, request }));
+    };
     const answered = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("error", failed);
+      res.on("error", unreadable);
       res.on("end", () => {
         try {
-          resolve({ request, status: res.statusCode ?? 0, headers: headersOf(res), bodyAsText: textOf(res, chunks) });
+          const bodyAsText = request.method === "HEAD" ? undefined : textOf(request, res, chunks);
+          resolve({ request, status: res.statusCode ?? 0, headers: responseHeaders(res.headers), bodyAsText });
         } catch (error) {
-          failed(error as Error);
+          unreadable(error as Error);
         }
       });
     };
@@ -98,19 +101,12 @@ function send(request: PipelineRequest): Promise<PipelineResponse> {
   });
 }
 
-function headersOf(res: IncomingMessage) {
-  const headers = createHttpHeaders();
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-  }
-  return headers;
-}
-
-/** The answer as text, decompressed when the pipeline asked for compression and storage used it. */
-function textOf(res: IncomingMessage, chunks: Buffer[]): string {
+/** The answer as text, decompressed (as the default client) only where the request asked for it. */
+function textOf(request: PipelineRequest, res: IncomingMessage, chunks: Buffer[]): string {
   const raw = Buffer.concat(chunks);
+  const asked = request.headers.get("Accept-Encoding") ?? "";
   const encoding = res.headers["content-encoding"];
-  if (encoding === "gzip") return gunzipSync(raw).toString("utf8");
-  if (encoding === "deflate") return inflateSync(raw).toString("utf8");
+  if (raw.length > 0 && encoding === "gzip" && asked.includes("gzip")) return gunzipSync(raw).toString("utf8");
+  if (raw.length > 0 && encoding === "deflate" && asked.includes("deflate")) return inflateSync(raw).toString("utf8");
   return raw.toString("utf8");
 }

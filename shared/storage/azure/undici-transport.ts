@@ -1,12 +1,6 @@
-import type { IncomingHttpHeaders } from "node:http";
-import {
-  createHttpHeaders,
-  RestError,
-  type PipelinePolicy,
-  type PipelineRequest,
-  type PipelineResponse,
-} from "@azure/core-rest-pipeline";
+import { RestError, type PipelinePolicy, type PipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 import type { Dispatcher } from "undici";
+import { responseHeaders } from "./response-headers.js";
 
 /**
  * An Azure SDK transport that receives answers with undici instead of node:http. node:http's
@@ -93,7 +87,7 @@ async function receive(request: PipelineRequest, dispatcher: Dispatcher): Promis
     throw new RestError(message, { code: known ?? RestError.REQUEST_SEND_ERROR, request });
   }
   answer.body.once("close", release);
-  const response: PipelineResponse = { request, status: answer.statusCode, headers: headersOf(answer.headers) };
+  const response: PipelineResponse = { request, status: answer.statusCode, headers: responseHeaders(answer.headers) };
   const streamed = request.streamResponseStatusCodes;
   if (streamed?.has(answer.statusCode) || streamed?.has(Number.POSITIVE_INFINITY)) {
     response.readableStreamBody = answer.body;
@@ -101,12 +95,4 @@ async function receive(request: PipelineRequest, dispatcher: Dispatcher): Promis
     response.bodyAsText = await answer.body.text();
   }
   return response;
-}
-
-function headersOf(raw: IncomingHttpHeaders): ReturnType<typeof createHttpHeaders> {
-  const headers = createHttpHeaders();
-  for (const [name, value] of Object.entries(raw)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-  }
-  return headers;
 }
