@@ -137,35 +137,40 @@ describe("small-call client", () => {
     assert.equal(calls, 1, "a write storage may have done is not sent again");
   });
 
-  it("hands a streamed answer, an abort signal, keep-alive off, an agent or a timeout to the SDK's default client", async () => {
-    handle = (_req, res) => res.writeHead(200).end("streamed");
-    const streamed = await smallCallClient().sendRequest(
-      request("/blob", { streamResponseStatusCodes: new Set([200]) }),
-    );
-    assert.ok(streamed.readableStreamBody, "the default client streams the answer");
-    streamed.readableStreamBody?.resume();
-    const aborted = new AbortController();
-    aborted.abort();
-    await assert.rejects(
-      smallCallClient().sendRequest(request("/aborted", { abortSignal: aborted.signal })),
-      (error: Error) => error.name === "AbortError",
-    );
-    await smallCallClient().sendRequest(request("/kept"));
-    const kept = seen.at(-1)?.socket;
-    const closing = await smallCallClient().sendRequest(request("/closing", { disableKeepAlive: true }));
-    assert.equal(closing.status, 200);
-    assert.notEqual(seen.at(-1)?.socket, kept, "not on the small-call client's kept-alive connection");
-    // a proxy's agent, as the pipeline's proxy policy sets it: the default client sends through it
-    const proxied = await smallCallClient().sendRequest(
-      request("/proxied", { agent: new Agent({ keepAlive: false }) as PipelineRequest["agent"] }),
-    );
-    assert.equal(proxied.status, 200);
-    assert.equal(seen.at(-1)?.headers.connection, "close", "through the given agent");
-    handle = () => undefined; // never answers
-    await assert.rejects(smallCallClient().sendRequest(request("/slow", { timeout: 50 })), (error: Error) =>
-      /timed out|aborted/i.test(error.message),
-    );
-  });
+  // bounded: a timeout this client wrongly took would never end (the server never answers)
+  it(
+    "hands a streamed answer, an abort signal, keep-alive off, an agent or a timeout to the SDK's default client",
+    { timeout: 10_000 },
+    async () => {
+      handle = (_req, res) => res.writeHead(200).end("streamed");
+      const streamed = await smallCallClient().sendRequest(
+        request("/blob", { streamResponseStatusCodes: new Set([200]) }),
+      );
+      assert.ok(streamed.readableStreamBody, "the default client streams the answer");
+      streamed.readableStreamBody?.resume();
+      const aborted = new AbortController();
+      aborted.abort();
+      await assert.rejects(
+        smallCallClient().sendRequest(request("/aborted", { abortSignal: aborted.signal })),
+        (error: Error) => error.name === "AbortError",
+      );
+      await smallCallClient().sendRequest(request("/kept"));
+      const kept = seen.at(-1)?.socket;
+      const closing = await smallCallClient().sendRequest(request("/closing", { disableKeepAlive: true }));
+      assert.equal(closing.status, 200);
+      assert.notEqual(seen.at(-1)?.socket, kept, "not on the small-call client's kept-alive connection");
+      // a proxy's agent, as the pipeline's proxy policy sets it: the default client sends through it
+      const proxied = await smallCallClient().sendRequest(
+        request("/proxied", { agent: new Agent({ keepAlive: false }) as PipelineRequest["agent"] }),
+      );
+      assert.equal(proxied.status, 200);
+      assert.equal(seen.at(-1)?.headers.connection, "close", "through the given agent");
+      handle = () => undefined; // never answers
+      await assert.rejects(smallCallClient().sendRequest(request("/slow", { timeout: 50 })), (error: Error) =>
+        /timed out|aborted/i.test(error.message),
+      );
+    },
+  );
 
   it("leaves plain HTTP without the client's consent to the default client, which refuses it", async () => {
     const insecure = createPipelineRequest({ url: `${base}/t` });

@@ -25,10 +25,12 @@ import { responseHeaders } from "./response-headers.js";
  * HTTP without the client's consent.
  */
 export function smallCallClient(): HttpClient {
-  return (client ??= { sendRequest: (request) => (plain(request) ? send(request) : fallback().sendRequest(request)) });
+  return client;
 }
 
-let client: HttpClient | undefined;
+const client: HttpClient = {
+  sendRequest: (request) => (plain(request) ? send(request) : fallback().sendRequest(request)),
+};
 let defaultClient: HttpClient | undefined;
 const fallback = () => (defaultClient ??= createDefaultHttpClient());
 
